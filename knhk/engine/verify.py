@@ -1,0 +1,346 @@
+"""Structural verification of a specification: every rule a runnable spec must satisfy.
+
+`verify(spec)` returns a list of `Problem`s; a spec is valid when none has severity "error".
+Each message starts with the net and names the element, e.g.
+"net Main: task 'B' is not on a path from input condition 'start' to output condition 'end'".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from knhk.engine.expressions import ExpressionError, compile_expression
+from knhk.engine.spec import Net, Specification, Task, implicit_condition_id
+
+__all__ = ["Problem", "verify", "errors_only"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One verification finding; `element` is "<net>" or "<net>/<node id>"."""
+
+    element: str
+    message: str
+    severity: str = "error"  # "error" | "warning"
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.message}"
+
+
+def errors_only(problems: list[Problem]) -> list[Problem]:
+    """The problems that make a specification invalid."""
+    return [problem for problem in problems if problem.severity == "error"]
+
+
+def verify(spec: Specification | dict[str, Any]) -> list[Problem]:
+    """Check every structural rule; a dict is parsed first (SpecError on a malformed document)."""
+    if not isinstance(spec, Specification):
+        spec = Specification.from_dict(spec)
+    checker = _Checker(spec)
+    checker.run()
+    return checker.problems
+
+
+def _describe(kind: str, node_id: str) -> str:
+    return f"{kind} {node_id!r}"
+
+
+class _Checker:
+    def __init__(self, spec: Specification) -> None:
+        self.spec = spec
+        self.problems: list[Problem] = []
+        self.net_ids = {net.id for net in spec.nets}
+
+    def add(self, net: Net, node: str | None, message: str, severity: str = "error") -> None:
+        element = net.id if node is None else f"{net.id}/{node}"
+        self.problems.append(Problem(element, f"net {net.id}: {message}", severity))
+
+    def run(self) -> None:
+        for net_id, count in Counter(net.id for net in self.spec.nets).items():
+            if count > 1:
+                self.add(self.spec.nets[0], None, f"net id {net_id!r} is used by {count} nets")
+        referenced = {task.subnet for net in self.spec.nets for task in net.tasks if task.subnet}
+        for net in self.spec.nets:
+            self.check_net(net)
+            if net is not self.spec.root and net.id not in referenced:
+                self.add(net, None, "is not the subnet of any composite task", "warning")
+
+    # ------------------------------------------------------------------ per net
+    def check_net(self, net: Net) -> None:
+        kinds: dict[str, str] = {}
+        for condition in net.conditions:
+            self.claim_id(net, kinds, condition.id, "condition")
+        for task in net.tasks:
+            self.claim_id(net, kinds, task.id, "task")
+        for name, count in Counter(v.name for v in net.variables).items():
+            if count > 1:
+                self.add(net, None, f"variable {name!r} is declared {count} times")
+
+        inputs = [c for c in net.conditions if c.type == "input"]
+        outputs = [c for c in net.conditions if c.type == "output"]
+        if len(inputs) != 1:
+            self.add(net, None, f"must have exactly one input condition, found {len(inputs)}")
+        if len(outputs) != 1:
+            self.add(net, None, f"must have exactly one output condition, found {len(outputs)}")
+
+        edges: dict[str, list[str]] = {node_id: [] for node_id in kinds}
+        implicit: set[str] = set()
+        for condition in net.conditions:
+            kind_label = "condition" if condition.type == "condition" else f"{condition.type} condition"
+            label = _describe(kind_label, condition.id)
+            if condition.type == "output" and condition.flows:
+                self.add(net, condition.id, f"{label} must have no outgoing flows")
+            for flow in condition.flows:
+                if flow.predicate is not None or flow.default or flow.ordering is not None:
+                    self.add(
+                        net,
+                        condition.id,
+                        f"{label}: flow to {flow.to!r} has a predicate, ordering or "
+                        "default flag, which only task splits use",
+                        "warning",
+                    )
+            self.check_targets(
+                net, kinds, condition.id, label, [f.to for f in condition.flows], edges, from_condition=True
+            )
+        for task in net.tasks:
+            label = _describe("task", task.id)
+            self.check_targets(
+                net, kinds, task.id, label, [f.to for f in task.flows], edges, from_condition=False
+            )
+            for flow in task.flows:
+                if kinds.get(flow.to) == "task":
+                    implicit.add(implicit_condition_id(task.id, flow.to))
+            self.check_task(net, task, kinds)
+        for implicit_id in sorted(implicit):
+            if implicit_id in kinds:
+                self.add(
+                    net,
+                    implicit_id,
+                    f"id {implicit_id!r} clashes with the implicit condition of a task-to-task flow",
+                )
+        for task in net.tasks:
+            self.check_cancels(net, task, kinds, implicit)
+        if len(inputs) == 1 and len(outputs) == 1:
+            self.check_paths(net, kinds, edges, inputs[0].id, outputs[0].id)
+
+    def claim_id(self, net: Net, kinds: dict[str, str], node_id: str, kind: str) -> None:
+        if node_id in kinds:
+            self.add(
+                net, node_id, f"id {node_id!r} is used by more than one element ({kinds[node_id]} and {kind})"
+            )
+        else:
+            kinds[node_id] = kind
+
+    def check_targets(
+        self,
+        net: Net,
+        kinds: dict[str, str],
+        source: str,
+        label: str,
+        targets: list[str],
+        edges: dict[str, list[str]],
+        from_condition: bool,
+    ) -> None:
+        for target, count in Counter(targets).items():
+            if count > 1:
+                self.add(net, source, f"{label} has {count} flows to {target!r}")
+        for target in targets:
+            target_kind = kinds.get(target)
+            if target_kind is None:
+                where = self.node_elsewhere(net, target)
+                self.add(
+                    net,
+                    source,
+                    f"{label} flows to {target!r}, which is not a node of this net"
+                    + (f" (it is in net {where})" if where else ""),
+                )
+                continue
+            if from_condition and target_kind == "condition":
+                self.add(
+                    net,
+                    source,
+                    f"{label} flows to condition {target!r}; a condition may only flow into tasks",
+                )
+            if target_kind == "condition" and self.condition_type(net, target) == "input":
+                self.add(net, source, f"{label} flows into the input condition {target!r}")
+            edges.setdefault(source, []).append(target)
+
+    def node_elsewhere(self, net: Net, node_id: str) -> str | None:
+        for other in self.spec.nets:
+            if other is not net and any(n.id == node_id for n in (*other.tasks, *other.conditions)):
+                return other.id
+        return None
+
+    @staticmethod
+    def condition_type(net: Net, condition_id: str) -> str | None:
+        for condition in net.conditions:
+            if condition.id == condition_id:
+                return condition.type
+        return None
+
+    def check_paths(
+        self, net: Net, kinds: dict[str, str], edges: dict[str, list[str]], start: str, end: str
+    ) -> None:
+        forward = _reachable(start, edges)
+        backward_edges: dict[str, list[str]] = {}
+        for source, targets in edges.items():
+            for target in targets:
+                backward_edges.setdefault(target, []).append(source)
+        backward = _reachable(end, backward_edges)
+        source = f"input condition {start!r}"
+        sink = f"output condition {end!r}"
+        for node_id, kind in kinds.items():
+            reached, leads_out = node_id in forward, node_id in backward
+            if reached and leads_out:
+                continue
+            if not reached and not leads_out:
+                why = f"is not on a path from {source} to {sink}"
+            elif not reached:
+                why = f"cannot be reached from {source}"
+            else:
+                why = f"has no path to {sink}"
+            kind_label = "task" if kind == "task" else f"{self.condition_type(net, node_id)} condition"
+            kind_label = kind_label.replace("condition condition", "condition")
+            self.add(net, node_id, f"{kind_label} {node_id!r} {why}")
+
+    # ------------------------------------------------------------------ per task
+    def check_task(self, net: Net, task: Task, kinds: dict[str, str]) -> None:
+        label = _describe("task", task.id)
+        if task.split in ("xor", "or") and task.flows:
+            defaults = [flow for flow in task.flows if flow.default]
+            if len(task.flows) > 1 and len(defaults) != 1:
+                self.add(
+                    net,
+                    task.id,
+                    f"{label} has an {task.split.upper()}-split and must have exactly one "
+                    f"default flow, found {len(defaults)}",
+                )
+            for flow in defaults:
+                if flow.predicate is not None and flow.predicate.strip() != "true()":
+                    self.add(
+                        net,
+                        task.id,
+                        f"{label}: the predicate of default flow to {flow.to!r} is "
+                        "ignored (the default is taken when no other flow is)",
+                        "warning",
+                    )
+            orderings = Counter(flow.ordering for flow in task.flows if flow.ordering is not None)
+            for ordering, count in orderings.items():
+                if count > 1:
+                    self.add(net, task.id, f"{label} has {count} flows with ordering {ordering}")
+        elif task.split == "and":
+            for flow in task.flows:
+                if flow.predicate is not None and flow.predicate.strip() != "true()":
+                    self.add(
+                        net,
+                        task.id,
+                        f"{label} has an AND-split; the predicate on its flow to {flow.to!r} is ignored",
+                        "warning",
+                    )
+        for flow in task.flows:
+            if flow.predicate is not None:
+                self.check_expression(
+                    net, task.id, f"{label}: predicate of flow to {flow.to!r}", flow.predicate
+                )
+        for param in task.inputs or ():
+            if param.query is not None:
+                self.check_expression(net, task.id, f"{label}: query of input {param.name!r}", param.query)
+        for index, mapping in enumerate(task.output_mappings):
+            self.check_expression(net, task.id, f"{label}: output mapping {index} query", mapping.query)
+            self.check_variable(net, task.id, f"{label}: output mapping {index}", mapping.to)
+        for name, count in Counter(p.name for p in task.inputs or ()).items():
+            if count > 1:
+                self.add(net, task.id, f"{label} declares input {name!r} {count} times")
+        for name, count in Counter(p.name for p in task.outputs or ()).items():
+            if count > 1:
+                self.add(net, task.id, f"{label} declares output {name!r} {count} times")
+        if task.subnet is not None and task.subnet not in self.net_ids:
+            self.add(
+                net, task.id, f"{label} runs subnet {task.subnet!r}, which is not a net of this specification"
+            )
+        if task.kind == "routing" and (task.roles or task.timer or task.connector):
+            self.add(
+                net,
+                task.id,
+                f"{label} is a routing task; its roles, timer and connector are ignored",
+                "warning",
+            )
+        if task.connector is not None and task.kind != "automated":
+            self.add(net, task.id, f"{label} has a connector but is not automated", "warning")
+        for role in task.roles:
+            if not isinstance(role, str):
+                self.add(net, task.id, f"{label}: roles must be strings")
+        self.check_multi_instance(net, task)
+
+    def check_multi_instance(self, net: Net, task: Task) -> None:
+        mi = task.multi_instance
+        if mi is None:
+            return
+        label = f"task {task.id!r}: multiple instances"
+        if task.kind == "routing":
+            self.add(net, task.id, f"{label}: a routing task cannot have multiple instances")
+        if mi.max is not None and mi.min > mi.max:
+            self.add(net, task.id, f"{label}: min {mi.min} is greater than max {mi.max}")
+        if mi.threshold is not None and mi.max is not None and mi.threshold > mi.max:
+            self.add(net, task.id, f"{label}: threshold {mi.threshold} is greater than max {mi.max}")
+        if mi.creation == "dynamic" and mi.max is not None and mi.max <= mi.min:
+            self.add(
+                net,
+                task.id,
+                f"{label}: dynamic creation needs max greater than min (min {mi.min}, max {mi.max})",
+            )
+        if mi.query is not None:
+            self.check_expression(net, task.id, f"{label}: splitting query", mi.query)
+            if mi.variable is None:
+                self.add(
+                    net,
+                    task.id,
+                    f"{label}: a splitting query needs the input variable that receives each item",
+                    "warning",
+                )
+        if mi.aggregate is not None:
+            self.check_expression(net, task.id, f"{label}: aggregate query", mi.aggregate)
+        if mi.to is not None:
+            self.check_variable(net, task.id, f"{label}: aggregate target", mi.to)
+
+    def check_cancels(self, net: Net, task: Task, kinds: dict[str, str], implicit: set[str]) -> None:
+        for member, count in Counter(task.cancels).items():
+            if count > 1:
+                self.add(
+                    net,
+                    task.id,
+                    f"task {task.id!r} names {member!r} {count} times in its cancellation set",
+                    "warning",
+                )
+            if member in kinds or member in implicit:
+                continue
+            where = self.node_elsewhere(net, member)
+            self.add(
+                net,
+                task.id,
+                f"task {task.id!r} cancels {member!r}, which is not a task or condition "
+                "of this net" + (f" (it is in net {where})" if where else ""),
+            )
+
+    def check_expression(self, net: Net, node: str, what: str, text: str) -> None:
+        try:
+            compile_expression(text)
+        except ExpressionError as exc:
+            self.add(net, node, f"{what}: {exc}")
+
+    def check_variable(self, net: Net, node: str, what: str, name: str) -> None:
+        if net.variables and name not in {v.name for v in net.variables}:
+            self.add(net, node, f"{what} targets {name!r}, which is not a variable of this net", "warning")
+
+
+def _reachable(start: str, edges: dict[str, list[str]]) -> set[str]:
+    seen = {start}
+    stack = [start]
+    while stack:
+        for target in edges.get(stack.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return seen
