@@ -1,0 +1,1 @@
+"""Shared REST API plumbing: the one error shape, pagination, strict request serializers."""

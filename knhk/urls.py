@@ -1,0 +1,27 @@
+"""URL configuration: /api/v1 (REST), /api/schema/ + /api/docs/ (OpenAPI), /health*, /admin/."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from knhk import health
+from knhk.api.errors import api_not_found
+
+api_v1 = [
+    path("", include("workflows.api.urls")),
+    path("", include("cases.api.urls")),
+]
+
+urlpatterns = [
+    path("health", health.health, name="health"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("admin/", admin.site.urls),
+    re_path(r"^api(?:/.*)?$", api_not_found),
+]
+
+handler404 = "knhk.api.errors.handler404"
+handler500 = "knhk.api.errors.handler500"
