@@ -3,10 +3,24 @@
 A net's data is a JSON object. Expressions see it as an XML document: the root element is named
 after the net, each variable is a child element, objects nest, and a list becomes repeated elements
 of the same name. So `amount > 1000` and YAWL's `/Net/amount/text() > 1000` both work.
+
+YAWL additions:
+- XQuery direct element constructors, as YAWL mappings write them
+  (`<name>{/Net/name/text()}</name>`, nested, with literal text and `if`/`for` inside the braces);
+  the result is an element named by the tag.
+- Root-name independence: YAWL names a data document after its net or decomposition (`/Overall/...`)
+  and Beta files use `/data/...`. An expression whose absolute paths all start at one root name is
+  evaluated as if the document's root element had that name.
+
+Use `Expression.value()` (or `to_json_value`) to turn a result into a JSON value.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -14,31 +28,329 @@ from xml.etree.ElementTree import Element
 from elementpath import XPath2Parser, XPathContext
 from elementpath.exceptions import ElementPathError
 
-__all__ = ["Expression", "ExpressionError", "compile_expression", "net_document"]
+__all__ = [
+    "Expression",
+    "ExpressionError",
+    "compile_expression",
+    "net_document",
+    "to_json_value",
+    "element_to_json",
+    "coerce_text",
+    "root_names",
+    "rename_root",
+]
 
 
 class ExpressionError(ValueError):
     """An expression that does not parse, or fails when evaluated."""
 
 
+# ---------------------------------------------------------------------------------------------
+# Source scanning: string literals, root names
+# ---------------------------------------------------------------------------------------------
+
+_NAME_START = re.compile(r"[A-Za-z_]")
+_NAME = re.compile(r"[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?")
+# an absolute path's first step: "/Name" or "//Name" not preceded by something that makes it a later step
+_ROOT_STEP = re.compile(r"(?<![\w)\]}.$/<*@>-])(//?)\s*([A-Za-z_][\w.\-]*)(?![\w.\-]*\s*\()")
+
+
+def _mask_strings(text: str) -> str:
+    """`text` with the inside of every string literal blanked (same length), so scans skip them."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        quote = text[i]
+        if quote in "'\"":
+            j = i + 1
+            while j < n:
+                if text[j] == quote:
+                    if j + 1 < n and text[j + 1] == quote:  # doubled quote = escaped quote
+                        j += 2
+                        continue
+                    break
+                j += 1
+            for k in range(i + 1, min(j, n)):
+                out[k] = " "
+            i = j + 1
+        else:
+            i += 1
+    return "".join(out)
+
+
+def root_names(text: str) -> set[str]:
+    """Names of the root elements that the absolute paths in `text` start with."""
+    return {match.group(2) for match in _ROOT_STEP.finditer(_mask_strings(text))}
+
+
+def rename_root(text: str, old: str, new: str) -> str:
+    """Rewrite absolute paths starting at root `old` to start at `new` (string literals untouched)."""
+    pieces: list[str] = []
+    last = 0
+    for match in _ROOT_STEP.finditer(_mask_strings(text)):
+        if match.group(2) == old:
+            pieces.append(text[last : match.start(2)])
+            pieces.append(new)
+            last = match.end(2)
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+# ---------------------------------------------------------------------------------------------
+# XQuery direct element constructors
+# ---------------------------------------------------------------------------------------------
+
+_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_ENTITY = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|[A-Za-z]+);")
+_OPERAND_KEYWORDS = re.compile(r"(?:^|\W)(then|else|return|in|satisfies)$")
+
+
+def _decode_entities(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("#x"):
+            return chr(int(name[2:], 16))
+        if name.startswith("#"):
+            return chr(int(name[1:]))
+        return _ENTITIES.get(name, match.group(0))
+
+    return _ENTITY.sub(replace, text)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """An XPath expression plus the element constructors it references as `$knhk_cN` variables."""
+
+    source: str
+    token: Any
+    constructors: tuple[tuple[str, _Constructor], ...]
+
+
+@dataclass(frozen=True)
+class _Constructor:
+    """`<tag attr="v">text {expr} <child/></tag>`."""
+
+    tag: str
+    attributes: tuple[tuple[str, str], ...]
+    content: tuple[str | _Part | _Constructor, ...]
+
+
+class _Scanner:
+    """Splits an expression into XPath text and embedded element constructors."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def fail(self, pos: int, message: str) -> ExpressionError:
+        return ExpressionError(f"invalid expression {self.text!r}: {message} at offset {pos}")
+
+    def xpath(self, pos: int, stop: str | None) -> tuple[_Part, int]:
+        """Scan XPath from `pos` up to the unbalanced `stop` char (or the end)."""
+        text, n = self.text, len(self.text)
+        out: list[str] = []
+        constructors: list[tuple[str, _Constructor]] = []
+        depth = 0
+        i = pos
+        while i < n:
+            char = text[i]
+            if char in "'\"":
+                j = i + 1
+                while j < n and not (text[j] == char and (j + 1 >= n or text[j + 1] != char)):
+                    j += 2 if text[j] == char else 1
+                if j >= n:
+                    raise self.fail(i, "unterminated string literal")
+                out.append(text[i : j + 1])
+                i = j + 1
+                continue
+            if char == "<" and i + 1 < n and _NAME_START.match(text[i + 1]) and self._operand_expected(out):
+                constructor, i = self.constructor(i)
+                name = f"knhk_c{len(constructors)}"
+                constructors.append((name, constructor))
+                out.append(f"${name}")
+                continue
+            if char in "([{":
+                depth += 1
+            elif char in ")]}":
+                if depth == 0:
+                    if char == stop:
+                        return self._part("".join(out), constructors, i), i + 1
+                    raise self.fail(i, f"unbalanced {char!r}")
+                depth -= 1
+            out.append(char)
+            i += 1
+        if stop is not None:
+            raise self.fail(n, f"missing {stop!r}")
+        return self._part("".join(out), constructors, n), n
+
+    @staticmethod
+    def _operand_expected(out: list[str]) -> bool:
+        before = "".join(out[-40:]).rstrip()
+        return not before or before[-1] in "(,{[" or bool(_OPERAND_KEYWORDS.search(before))
+
+    def _part(self, source: str, constructors: list[tuple[str, _Constructor]], pos: int) -> _Part:
+        if not source.strip():
+            if constructors:
+                raise self.fail(pos, "empty expression")
+            source = "()"
+        try:
+            token = XPath2Parser().parse(source.strip())
+        except ElementPathError as exc:
+            raise ExpressionError(f"invalid expression {self.text!r}: {exc}") from exc
+        return _Part(source, token, tuple(constructors))
+
+    def constructor(self, pos: int) -> tuple[_Constructor, int]:
+        """Parse `<tag ...>...</tag>` or `<tag .../>` starting at `pos` (which is at `<`)."""
+        text, n = self.text, len(self.text)
+        match = _NAME.match(text, pos + 1)
+        if not match:
+            raise self.fail(pos, "element name expected")
+        tag = match.group(0)
+        i = match.end()
+        attributes: list[tuple[str, str]] = []
+        while True:
+            while i < n and text[i].isspace():
+                i += 1
+            if text.startswith("/>", i):
+                return _Constructor(tag, tuple(attributes), ()), i + 2
+            if text.startswith(">", i):
+                i += 1
+                break
+            attribute = re.compile(r"([A-Za-z_][\w.\-:]*)\s*=\s*(\"[^\"]*\"|'[^']*')").match(text, i)
+            if not attribute:
+                raise self.fail(i, f"malformed start tag <{tag}>")
+            value = attribute.group(2)[1:-1]
+            if "{" in value:
+                raise self.fail(i, "enclosed expressions in attributes are not supported")
+            attributes.append((attribute.group(1), _decode_entities(value)))
+            i = attribute.end()
+        content: list[str | _Part | _Constructor] = []
+        buffer: list[str] = []
+
+        def flush() -> None:
+            if buffer:
+                content.append(_decode_entities("".join(buffer)))
+                buffer.clear()
+
+        while i < n:
+            if text.startswith("</", i):
+                end = re.compile(r"</\s*([^\s>]+)\s*>").match(text, i)
+                if not end or end.group(1) != tag:
+                    raise self.fail(i, f"expected </{tag}>")
+                flush()
+                return _Constructor(tag, tuple(attributes), tuple(content)), end.end()
+            char = text[i]
+            if text.startswith("{{", i) or text.startswith("}}", i):
+                buffer.append(char)
+                i += 2
+            elif char == "{":
+                flush()
+                part, i = self.xpath(i + 1, "}")
+                content.append(part)
+            elif char == "<" and text.startswith("<!--", i):
+                end_comment = text.find("-->", i)
+                if end_comment < 0:
+                    raise self.fail(i, "unterminated comment")
+                i = end_comment + 3
+            elif char == "<":
+                flush()
+                child, i = self.constructor(i)
+                content.append(child)
+            else:
+                buffer.append(char)
+                i += 1
+        raise self.fail(n, f"missing </{tag}>")
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+def _format_atomic(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    return str(value)
+
+
+def _append_text(element: Element, text: str) -> None:
+    if len(element):
+        last = element[-1]
+        last.tail = (last.tail or "") + text
+    else:
+        element.text = (element.text or "") + text
+
+
+def _run(part: _Part, document: Element, variables: dict[str, Any]) -> Any:
+    if part.constructors:
+        variables = dict(variables)
+        for name, constructor in part.constructors:
+            variables[name] = _build(constructor, document, variables)
+    return part.token.get_results(XPathContext(document, variables=variables))
+
+
+def _build(constructor: _Constructor, document: Element, variables: dict[str, Any]) -> Element:
+    element = Element(constructor.tag, dict(constructor.attributes))
+    for item in constructor.content:
+        if isinstance(item, str):
+            if item.strip():  # boundary whitespace is dropped, as XQuery does by default
+                _append_text(element, item)
+        elif isinstance(item, _Constructor):
+            element.append(_build(item, document, variables))
+        else:
+            results = _run(item, document, variables)
+            previous_atomic = False
+            for value in results if isinstance(results, list) else [results]:
+                if isinstance(value, Element):
+                    element.append(value)
+                    previous_atomic = False
+                elif value is not None:
+                    _append_text(element, (" " if previous_atomic else "") + _format_atomic(value))
+                    previous_atomic = True
+    return element
+
+
+def _renamed(document: Element, name: str) -> Element:
+    """A shallow copy of `document` with its root element called `name`."""
+    root = Element(name, document.attrib)
+    root.text = document.text
+    root.extend(list(document))
+    return root
+
+
 class Expression:
-    """A compiled XPath 2.0 expression."""
+    """A compiled XPath 2.0 expression (possibly with XQuery element constructors)."""
 
-    __slots__ = ("text", "_token", "constant")
+    __slots__ = ("text", "_token", "constant", "_part", "_root")
 
-    def __init__(self, text: str, token: Any, constant: Any = None) -> None:
+    def __init__(self, text: str, token: Any, constant: Any = None, part: _Part | None = None) -> None:
         self.text = text
         self._token = token
         self.constant = constant  # True/False for `true()`/`false()`, else None
+        self._part = part
+        roots = root_names(text) if constant is None else set()
+        self._root = next(iter(roots)) if len(roots) == 1 else None
 
-    def evaluate(self, document: Element) -> Any:
-        """The expression's value against a net document (a sequence is a list)."""
+    def evaluate(self, document: Element, variables: dict[str, Any] | None = None) -> Any:
+        """The expression's value against a net document (a sequence is a list of items;
+        nodes are Elements, text nodes are strings)."""
         if self.constant is not None:
             return self.constant
+        if self._root is not None and document.tag != self._root:
+            document = _renamed(document, self._root)
         try:
-            return self._token.get_results(XPathContext(document))
-        except (ElementPathError, TypeError, ValueError, ArithmeticError) as exc:
+            if self._part is not None:
+                return _run(self._part, document, variables or {})
+            return self._token.get_results(XPathContext(document, variables=variables))
+        except (ElementPathError, TypeError, ValueError, ArithmeticError, KeyError) as exc:
             raise ExpressionError(f"expression {self.text!r} failed: {exc}") from exc
+
+    def value(self, document: Element, xsd_type: str | None = None) -> Any:
+        """The result as a JSON value (see `to_json_value`), typed by `xsd_type` when simple."""
+        return to_json_value(self.evaluate(document), xsd_type)
 
     def test(self, document: Element) -> bool:
         """The expression's effective boolean value."""
@@ -63,14 +375,128 @@ _CONSTANTS = {"true()": True, "false()": False}
 @lru_cache(maxsize=4096)
 def compile_expression(text: str) -> Expression:
     """Parse an XPath 2.0 expression once; raises ExpressionError naming the problem."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression must be a string, not {type(text).__name__}")
     stripped = text.strip()
     if stripped in _CONSTANTS:
         return Expression(text, None, _CONSTANTS[stripped])
+    if not stripped:
+        raise ExpressionError("empty expression")
+    part, _ = _Scanner(stripped).xpath(0, None)
+    if part.constructors:
+        return Expression(text, part.token, part=part)
+    return Expression(text, part.token)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data: JSON <-> XML
+# ---------------------------------------------------------------------------------------------
+
+_INT_TYPES = {
+    "int",
+    "integer",
+    "long",
+    "short",
+    "byte",
+    "nonnegativeinteger",
+    "positiveinteger",
+    "nonpositiveinteger",
+    "negativeinteger",
+    "unsignedlong",
+    "unsignedint",
+    "unsignedshort",
+    "unsignedbyte",
+}
+_NUMBER_TYPES = {"double", "decimal", "float", "number"}
+
+
+def _simple_kind(xsd_type: str | None) -> str | None:
+    if not xsd_type:
+        return None
+    local = xsd_type.rsplit(":", 1)[-1].lower()
+    if local in _INT_TYPES:
+        return "int"
+    if local in _NUMBER_TYPES:
+        return "number"
+    if local == "boolean":
+        return "bool"
+    return None
+
+
+def coerce_text(text: str, xsd_type: str | None = None) -> Any:
+    """An XML text value as JSON, typed by a simple XSD type (xs:int -> int, ...); else the string.
+    Text that does not fit the type stays a string (empty text of a typed value becomes None)."""
+    kind = _simple_kind(xsd_type)
+    if kind is None:
+        return text
+    stripped = text.strip()
+    if not stripped:
+        return None
     try:
-        token = XPath2Parser().parse(stripped)
-    except ElementPathError as exc:
-        raise ExpressionError(f"invalid expression {text!r}: {exc}") from exc
-    return Expression(text, token)
+        if kind == "int":
+            return int(stripped)
+        if kind == "number":
+            number = float(stripped)
+            return number if number == number and abs(number) != float("inf") else stripped
+    except ValueError:
+        return text
+    if stripped in ("true", "1"):
+        return True
+    if stripped in ("false", "0"):
+        return False
+    return text
+
+
+def _local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def element_to_json(element: Element, xsd_type: str | None = None) -> Any:
+    """An element's content as JSON: children -> object (repeated names -> list), else its text."""
+    children = list(element)
+    if not children:
+        return coerce_text(element.text or "", xsd_type)
+    repeated = _repeated(children)
+    result: dict[str, Any] = {}
+    for child in children:
+        key = _local_name(child.tag)
+        if key in repeated:
+            result.setdefault(key, []).append(element_to_json(child))
+        else:
+            result[key] = element_to_json(child)
+    return result
+
+
+def _repeated(children: list[Element]) -> set[str]:
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for child in children:
+        key = _local_name(child.tag)
+        (repeated if key in seen else seen).add(key)
+    return repeated
+
+
+def to_json_value(result: Any, xsd_type: str | None = None) -> Any:
+    """An expression result as a JSON value: an empty sequence -> None, one item -> that item,
+    several -> a list; an element -> its content (`element_to_json`); strings typed by `xsd_type`."""
+    if isinstance(result, list):
+        items = [to_json_value(item, xsd_type) for item in result]
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else items
+    if isinstance(result, Element):
+        return element_to_json(result, xsd_type)
+    if result is None or isinstance(result, (bool, int)):
+        return result
+    if isinstance(result, float):
+        return result if result == result and abs(result) != float("inf") else str(result)
+    if isinstance(result, Decimal):
+        return int(result) if result == result.to_integral_value() else float(result)
+    if isinstance(result, str):
+        return coerce_text(result, xsd_type)
+    if isinstance(result, (date, datetime, time)):
+        return result.isoformat()
+    return coerce_text(str(result), xsd_type)
 
 
 def _append(parent: Element, name: str, value: Any) -> None:
@@ -85,8 +511,8 @@ def _append(parent: Element, name: str, value: Any) -> None:
             _append(child, key, item)
     elif isinstance(value, bool):
         child.text = "true" if value else "false"
-    elif value is not None:
-        child.text = str(value)
+    elif value is not None and value != "":
+        child.text = str(value)  # an empty string is an element without a text node, as in XML
 
 
 def net_document(net_id: str, data: dict[str, Any]) -> Element:
