@@ -1,0 +1,62 @@
+"""Gunicorn configuration: `gunicorn --config deploy/gunicorn.conf.py knhk.wsgi:application`.
+
+Binds WORKFLOW_API_HOST:WORKFLOW_API_PORT (0.0.0.0:8080 in the container). Prometheus multiprocess
+mode: the metrics directory is emptied once when the master starts and a dead worker's live gauges are
+dropped. Tracing and JSON logging are set up by the Django app itself (knhk.observability).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+from pathlib import Path
+
+
+def _bind() -> str:
+    host = os.environ.get("WORKFLOW_API_HOST", "").strip() or "127.0.0.1"
+    port = os.environ.get("WORKFLOW_API_PORT", "").strip() or "8080"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _workers() -> int:
+    raw = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    return min(2 * multiprocessing.cpu_count() + 1, 8)
+
+
+bind = _bind()
+workers = _workers()
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4") or 4)
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60") or 60)
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+# Heartbeat files on tmpfs: a container's overlay filesystem can block workers for seconds.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "knhk-workflow-engine"
+
+
+def on_starting(server) -> None:
+    """Start with an empty Prometheus multiprocess directory (stale files would skew the counters)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        path = Path(directory)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker) -> None:
+    """Drop the live gauges of a worker that exited."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
