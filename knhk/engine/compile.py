@@ -1,0 +1,287 @@
+"""Compiling a verified specification into an `Executor`, and the in-memory executor cache.
+
+Per net, conditions (explicit ones, then the implicit `<from>__<to>` conditions of task-to-task
+flows) are numbered 0..C-1 and tasks 0..T-1. Presets, postsets and cancellation sets become Python
+int bitmasks, predicates and queries are compiled once, so the runtime never looks at the
+specification model again.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from knhk.engine.expressions import Expression, compile_expression
+from knhk.engine.spec import Net, Specification, Task, implicit_condition_id
+from knhk.engine.verify import Problem, errors_only, verify
+
+if TYPE_CHECKING:
+    from knhk.engine.runtime import Case
+
+__all__ = [
+    "SpecInvalid",
+    "Executor",
+    "CompiledNet",
+    "CompiledTask",
+    "CompiledMI",
+    "compile_spec",
+    "get_executor",
+    "clear_executor_cache",
+    "AND",
+    "XOR",
+    "OR",
+]
+
+AND, XOR, OR = 0, 1, 2
+_CODES = {"and": AND, "xor": XOR, "or": OR}
+CACHE_SIZE = 256
+
+
+class SpecInvalid(ValueError):
+    """The specification failed verification; `problems` holds the errors (and warnings)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = errors_only(problems)
+        super().__init__("invalid specification: " + "; ".join(p.message for p in errors))
+
+
+class CompiledMI:
+    """Multiple-instance attributes with compiled queries."""
+
+    __slots__ = ("min", "max", "threshold", "dynamic", "query", "variable", "aggregate", "to")
+
+    def __init__(self, task: Task) -> None:
+        mi = task.multi_instance
+        assert mi is not None
+        self.min = mi.min
+        self.max = mi.max
+        self.threshold = mi.threshold
+        self.dynamic = mi.creation == "dynamic"
+        self.query = compile_expression(mi.query) if mi.query else None
+        self.variable = mi.variable
+        self.aggregate = compile_expression(mi.aggregate) if mi.aggregate else None
+        self.to = mi.to
+
+
+class CompiledTask:
+    """A task with integer presets/postsets; `postset` is (condition index, predicate, is_default)."""
+
+    __slots__ = (
+        "index", "id", "spec", "join", "split", "preset", "preset_mask", "postset", "postset_mask",
+        "cancel_mask", "cancel_tasks", "has_cancel", "mi", "subnet", "kind", "item_kind", "routing",
+        "roles", "timer", "inputs", "outputs", "required_outputs", "mappings",
+    )  # fmt: skip
+
+    def __init__(self, index: int, task: Task) -> None:
+        self.index = index
+        self.id = task.id
+        self.spec = task
+        self.join = _CODES[task.join]
+        self.split = _CODES[task.split]
+        self.preset: tuple[int, ...] = ()
+        self.preset_mask = 0
+        self.postset: tuple[tuple[int, Expression | None, bool], ...] = ()
+        self.postset_mask = 0
+        self.cancel_mask = 0
+        self.cancel_tasks: tuple[int, ...] = ()
+        self.has_cancel = False
+        self.mi = CompiledMI(task) if task.multi_instance else None
+        self.subnet = task.subnet
+        self.kind = task.kind
+        self.routing = task.kind == "routing"
+        self.item_kind = "mi" if self.mi else task.kind
+        self.roles = task.roles
+        self.timer = None
+        if task.timer is not None:
+            self.timer = {"trigger": task.timer.trigger}
+            if task.timer.duration is not None:
+                self.timer["duration"] = task.timer.duration
+            if task.timer.expiry is not None:
+                self.timer["expiry"] = task.timer.expiry
+        # (name, compiled query or None, type) | None = the whole net data
+        self.inputs = (
+            None
+            if task.inputs is None
+            else tuple(
+                (p.name, compile_expression(p.query) if p.query else None, p.type) for p in task.inputs
+            )
+        )
+        self.outputs = None if task.outputs is None else tuple(p.name for p in task.outputs)
+        self.required_outputs = tuple(p.name for p in task.outputs or () if p.required)
+        self.mappings = tuple((compile_expression(m.query), m.to) for m in task.output_mappings)
+
+
+class CompiledNet:
+    """A net with integer-indexed conditions and tasks."""
+
+    __slots__ = (
+        "id", "spec", "condition_ids", "condition_index", "tasks", "task_index", "input", "output",
+        "feeds", "orjoins", "variables", "variable_types", "declares_variables", "input_variables",
+    )  # fmt: skip
+
+    def __init__(self, net: Net) -> None:
+        self.id = net.id
+        self.spec = net
+        self.condition_ids: list[str] = [c.id for c in net.conditions]
+        task_ids = {t.id for t in net.tasks}
+        for task in net.tasks:
+            for flow in task.flows:
+                if flow.to in task_ids:
+                    self.condition_ids.append(implicit_condition_id(task.id, flow.to))
+        self.condition_index = {cid: i for i, cid in enumerate(self.condition_ids)}
+        self.tasks = [CompiledTask(i, t) for i, t in enumerate(net.tasks)]
+        self.task_index = {t.id: t.index for t in self.tasks}
+        self.input = next(self.condition_index[c.id] for c in net.conditions if c.type == "input")
+        self.output = next(self.condition_index[c.id] for c in net.conditions if c.type == "output")
+        self.variables = {v.name: v.initial for v in net.variables}
+        self.variable_types = {v.name: v.type for v in net.variables}
+        self.declares_variables = bool(net.variables)
+        self.input_variables = frozenset(v.name for v in net.variables if v.usage in ("input", "both"))
+        self._link(net)
+
+    def _link(self, net: Net) -> None:
+        presets: list[list[int]] = [[] for _ in self.tasks]
+        for condition in net.conditions:
+            source = self.condition_index[condition.id]
+            for flow in condition.flows:
+                presets[self.task_index[flow.to]].append(source)
+        for ctask in self.tasks:
+            postset = []
+            flows = sorted(
+                enumerate(ctask.spec.flows),
+                key=lambda pair: (pair[1].default, pair[1].ordering is None, pair[1].ordering or 0, pair[0]),
+            )
+            for _, flow in flows:
+                if flow.to in self.task_index:
+                    target = self.condition_index[implicit_condition_id(ctask.id, flow.to)]
+                    presets[self.task_index[flow.to]].append(target)
+                else:
+                    target = self.condition_index[flow.to]
+                predicate = None
+                if ctask.split != AND and flow.predicate is not None:
+                    predicate = compile_expression(flow.predicate)
+                    if predicate.constant is True:
+                        predicate = None
+                is_default = flow.default or (ctask.split != AND and len(ctask.spec.flows) == 1)
+                postset.append((target, predicate, is_default))
+            ctask.postset = tuple(postset)
+            ctask.postset_mask = _mask(target for target, _, _ in postset)
+        self.feeds: list[list[int]] = [[] for _ in self.condition_ids]
+        for ctask, preset in zip(self.tasks, presets, strict=True):
+            ctask.preset = tuple(sorted(preset))
+            ctask.preset_mask = _mask(preset)
+            for condition in ctask.preset:
+                self.feeds[condition].append(ctask.index)
+        for ctask in self.tasks:
+            cancel_tasks = []
+            cancel_mask = 0
+            for member in ctask.spec.cancels:
+                if member in self.task_index:
+                    member_task = self.tasks[self.task_index[member]]
+                    cancel_tasks.append(member_task.index)
+                    # tokens on a flow into a cancelled task exist only to enable it: remove them too
+                    for condition in member_task.preset:
+                        if condition >= len(net.conditions):
+                            cancel_mask |= 1 << condition
+                else:
+                    cancel_mask |= 1 << self.condition_index[member]
+            ctask.cancel_tasks = tuple(cancel_tasks)
+            ctask.cancel_mask = cancel_mask
+            ctask.has_cancel = bool(cancel_tasks or cancel_mask)
+        self.orjoins = tuple(t.index for t in self.tasks if t.join == OR)
+
+    def initial_data(self) -> dict[str, Any]:
+        """A fresh copy of the variables' initial values."""
+        return {name: copy.deepcopy(value) for name, value in self.variables.items()}
+
+
+def _mask(indices: Any) -> int:
+    mask = 0
+    for index in indices:
+        mask |= 1 << index
+    return mask
+
+
+class Executor:
+    """A compiled specification: starts and restores cases."""
+
+    __slots__ = ("spec", "version", "content_hash", "nets", "root", "problems")
+
+    def __init__(
+        self, spec: Specification, version: Any = None, problems: list[Problem] | None = None
+    ) -> None:
+        self.spec = spec
+        self.version = version
+        self.content_hash = spec.content_hash()
+        self.problems = problems or []  # the warnings verification found
+        self.nets = {net.id: CompiledNet(net) for net in spec.nets}
+        self.root = self.nets[spec.root.id]
+
+    def start_case(self, case_id: str, data: dict[str, Any] | None = None) -> Case:
+        """A new case with its root net started and its first work items enabled."""
+        from knhk.engine.runtime import Case
+
+        return Case.start_new(self, case_id, data)
+
+    def restore(self, state: dict[str, Any]) -> Case:
+        """The case a `Case.to_state()` dict describes (exact round trip)."""
+        from knhk.engine.state import restore
+
+        return restore(self, state)
+
+
+def compile_spec(spec: Specification | dict[str, Any], version: Any = None) -> Executor:
+    """Parse (if needed), verify and compile; raises SpecError or SpecInvalid."""
+    if not isinstance(spec, Specification):
+        spec = Specification.from_dict(spec)
+    problems = verify(spec)
+    if errors_only(problems):
+        raise SpecInvalid(problems)
+    return Executor(spec, version, problems)
+
+
+_cache: OrderedDict[tuple[str, Any, str], Executor] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _cache_key(spec: Specification | dict[str, Any], version: Any, content_hash: str | None) -> tuple:
+    if isinstance(spec, Specification):
+        return (spec.id, version, content_hash or spec.content_hash())
+    if content_hash is None:
+        # hash of the raw document: cheap, and equal documents always share it
+        raw = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        content_hash = "raw:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    return (spec.get("id") if isinstance(spec, dict) else None, version, content_hash)
+
+
+def get_executor(
+    spec: Specification | dict[str, Any], version: Any = None, content_hash: str | None = None
+) -> Executor:
+    """The cached executor for (spec id, version, content hash); compiles on a miss.
+
+    Pass `content_hash` (the `Executor.content_hash` stored with the workflow) to skip hashing.
+    """
+    key = _cache_key(spec, version, content_hash)
+    with _cache_lock:
+        executor = _cache.get(key)
+        if executor is not None:
+            _cache.move_to_end(key)
+            return executor
+    executor = compile_spec(spec, version)
+    with _cache_lock:
+        _cache[key] = executor
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return executor
+
+
+def clear_executor_cache() -> None:
+    """Forget every cached executor (tests)."""
+    with _cache_lock:
+        _cache.clear()

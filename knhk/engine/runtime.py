@@ -1,0 +1,790 @@
+"""The token game: a case's net instances, markings and work items (YAWL semantics).
+
+A task is enabled when its join is satisfied (AND: every preset condition marked; XOR: one; OR: one
+and no token can still reach an empty preset condition, see `orjoin`). A task has at most one live
+work item per net instance. Starting a work item fires the task (tokens are consumed); completing
+it merges its output into the net data, applies the cancellation set and then lets the split emit.
+Routing tasks fire by themselves. A token in a net's output condition completes the net.
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple
+from xml.etree.ElementTree import Element
+
+from knhk.engine.compile import AND, XOR, CompiledNet, CompiledTask
+from knhk.engine.expressions import Expression, ExpressionError, net_document
+from knhk.engine.orjoin import orjoin_enabled
+
+if TYPE_CHECKING:
+    from knhk.engine.compile import Executor
+
+__all__ = ["Case", "WorkItem", "Event", "EngineError", "NetInstance"]
+
+ENABLED = "enabled"
+STARTED = "started"
+RUNNING = "running"
+ROUTING_LOOP_LIMIT = 100_000  # routing firings per call: more means a loop of routing tasks only
+
+
+class EngineError(Exception):
+    """Misuse of a case: `code` is conflict, not_found or invalid; `message` says what and why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+class Event(NamedTuple):
+    """Something that happened in a case (see docs/architecture.md for the kinds)."""
+
+    kind: str
+    item_id: str | None
+    task_id: str | None
+    net_id: str | None
+    payload: dict[str, Any] | None = None
+
+
+_new_event = tuple.__new__
+
+
+class WorkItem:
+    """A live work item. Public: id, task, net, state, kind, roles, data, parent, timer."""
+
+    __slots__ = (
+        "id", "task", "net", "state", "kind", "roles", "data", "parent", "timer",
+        "instance", "ctask", "children", "outputs", "created", "completed", "subnet", "data_version",
+    )  # fmt: skip
+
+    def __init__(self, item_id: str, instance: NetInstance, ctask: CompiledTask, kind: str, data: dict,
+                 parent: str | None = None) -> None:  # fmt: skip
+        self.id = item_id
+        self.task = ctask.id
+        self.net = instance.net.id
+        self.state = ENABLED
+        self.kind = kind
+        self.roles = ctask.roles
+        self.data = data
+        self.parent = parent
+        self.timer: dict[str, Any] | None = None
+        self.instance = instance
+        self.ctask = ctask
+        self.children: dict[str, WorkItem] | None = None  # MI parent: live instances
+        self.outputs: list[Any] | None = None  # MI parent: outputs of completed instances
+        self.created = 0
+        self.completed = 0
+        self.subnet: NetInstance | None = None  # composite: the running subnet
+        self.data_version = instance.data_version
+
+    def as_dict(self) -> dict[str, Any]:
+        """The public fields as a JSON-friendly dict."""
+        return {
+            "id": self.id, "task": self.task, "net": self.net, "state": self.state, "kind": self.kind,
+            "roles": list(self.roles), "data": self.data, "parent": self.parent, "timer": self.timer,
+        }  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"WorkItem({self.id!r}, task={self.task!r}, state={self.state!r}, kind={self.kind!r})"
+
+
+class NetInstance:
+    """One running instance of a net: marking (counts + bitmask of marked conditions), items, data."""
+
+    __slots__ = ("id", "net", "marking", "mask", "items", "data", "data_version", "parent", "live", "_doc")
+
+    def __init__(self, instance_id: str, net: CompiledNet, data: dict, parent: WorkItem | None) -> None:
+        self.id = instance_id
+        self.net = net
+        self.marking = [0] * len(net.condition_ids)
+        self.mask = 0
+        self.items: list[WorkItem | None] = [None] * len(net.tasks)  # per task: its live item
+        self.data = data
+        self.data_version = 0
+        self.parent = parent  # the composite work item running this instance (None: root net)
+        self.live = True
+        self._doc: Element | None = None
+
+    def document(self) -> Element:
+        """The net data as the XML document expressions see (cached until the data changes)."""
+        if self._doc is None:
+            self._doc = net_document(self.net.id, self.data)
+        return self._doc
+
+    def data_changed(self) -> None:
+        self.data_version += 1
+        self._doc = None
+
+    def produce(self, condition: int) -> None:
+        self.marking[condition] += 1
+        self.mask |= 1 << condition
+
+    def consume(self, condition: int) -> None:
+        count = self.marking[condition] - 1
+        self.marking[condition] = count
+        if not count:
+            self.mask &= ~(1 << condition)
+
+    def join_satisfied(self, ctask: CompiledTask) -> bool:
+        preset = ctask.preset_mask
+        marked = self.mask & preset
+        if ctask.join == AND:
+            return marked == preset
+        if not marked:
+            return False
+        return ctask.join == XOR or orjoin_enabled(self, ctask.index)
+
+
+class Case:
+    """A running case of an executor (public API in docs/architecture.md)."""
+
+    __slots__ = ("executor", "id", "status", "items", "root", "events", "counter", "net_counter", "agenda")
+
+    def __init__(self, executor: Executor, case_id: str) -> None:
+        self.executor = executor
+        self.id = case_id
+        self.status = RUNNING
+        self.items: dict[str, WorkItem] = {}
+        self.root: NetInstance | None = None
+        self.events: list[Event] = []
+        self.counter = 0  # work item ids
+        self.net_counter = 0  # net instance ids
+        self.agenda: list[WorkItem] = []  # enabled routing items waiting to fire
+
+    # ------------------------------------------------------------------ public API
+    @classmethod
+    def start_new(cls, executor: Executor, case_id: str, data: dict[str, Any] | None = None) -> Case:
+        """A case with its root net started (see `Executor.start_case`)."""
+        net = executor.root
+        initial = net.initial_data()
+        if data is not None and not isinstance(data, dict):
+            raise EngineError("invalid", "case data must be a JSON object")
+        for name, value in (data or {}).items():
+            if net.declares_variables and name not in net.variables:
+                raise EngineError(
+                    "invalid", f"net {net.id}: case data names {name!r}, which is not a variable"
+                )
+            if net.declares_variables and name not in net.input_variables:
+                raise EngineError(
+                    "invalid",
+                    f"net {net.id}: variable {name!r} is not an input variable (usage input or both)",
+                )
+            initial[name] = value
+        case = cls(executor, case_id)
+        case.root = case._start_net(net, initial, None)
+        case._settle()
+        return case
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The root net's data."""
+        assert self.root is not None
+        return self.root.data
+
+    def marking(self) -> dict[str, int]:
+        """Tokens per condition, {"net:condition": count}, over all live net instances."""
+        result: dict[str, int] = {}
+        for instance in self._instances():
+            ids = instance.net.condition_ids
+            for index, count in enumerate(instance.marking):
+                if count:
+                    key = f"{instance.net.id}:{ids[index]}"
+                    result[key] = result.get(key, 0) + count
+        return result
+
+    def drain_events(self) -> list[Event]:
+        """The events since the last drain (and forget them)."""
+        events = self.events
+        self.events = []
+        return events
+
+    def enabled_items(self) -> list[WorkItem]:
+        """Live items in state enabled, in creation order."""
+        return [item for item in self.items.values() if item.state == ENABLED]
+
+    def start(self, item_id: str) -> WorkItem:
+        """Start an enabled work item (fires its task); returns it."""
+        self._require_running()
+        item = self._item(item_id)
+        if item.state != ENABLED:
+            raise EngineError("conflict", f"work item {item_id} is already started")
+        self._start_item(item)
+        self._settle()
+        return item
+
+    def complete(self, item_id: str, data: dict[str, Any] | None = None) -> None:
+        """Complete a started work item with its output data; the case advances."""
+        self._require_running()
+        item = self._item(item_id)
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise EngineError("invalid", f"work item {item_id}: output data must be a JSON object")
+        if item.state != STARTED:
+            raise EngineError("conflict", f"work item {item_id} is not started")
+        if item.kind == "composite" or item.children is not None:
+            raise EngineError(
+                "conflict",
+                f"work item {item_id} ({item.kind}) completes by itself when its "
+                + ("subnet completes" if item.kind == "composite" else "instances complete"),
+            )
+        missing = [name for name in item.ctask.required_outputs if name not in data]
+        if missing:
+            raise EngineError(
+                "invalid", f"work item {item_id}: required output missing: {', '.join(missing)}"
+            )
+        self._complete_item(item, data)
+        self._settle()
+
+    def cancel_item(self, item_id: str) -> None:
+        """Cancel a live work item explicitly (its task does not emit tokens)."""
+        self._require_running()
+        self._drop(self._item(item_id), "item_cancelled", None)
+        self._settle()
+
+    def fail(self, item_id: str, reason: str = "") -> None:
+        """A work item failed: it is removed; the case runs on (deadlocked if nothing else can move)."""
+        self._require_running()
+        self._drop(self._item(item_id), "item_failed", {"reason": str(reason)})
+        self._settle()
+
+    def add_instance(self, item_id: str, data: Any = None) -> WorkItem:
+        """Dynamic MI: add one instance to a started MI work item; returns the new instance."""
+        self._require_running()
+        item = self._item(item_id)
+        mi = item.ctask.mi
+        if item.kind != "mi" or mi is None or item.parent is not None:
+            raise EngineError("conflict", f"work item {item_id} is not a multiple-instance task")
+        if item.state != STARTED or item.children is None:
+            raise EngineError("conflict", f"work item {item_id} is not started")
+        if not mi.dynamic:
+            raise EngineError("conflict", f"task {item.task!r} creates its instances statically")
+        if mi.max is not None and item.created >= mi.max:
+            raise EngineError("conflict", f"task {item.task!r} already has its maximum of {mi.max} instances")
+        child = self._add_child(item, data)
+        self._settle()
+        return child
+
+    def timer_expired(self, item_id: str) -> None:
+        """A work item's timer fired: the item completes with its current data (ignored if gone)."""
+        item = self.items.get(item_id)
+        if item is None or self.status != RUNNING:
+            return
+        if item.state == ENABLED:
+            self._start_item(item)
+            if item.id not in self.items:
+                self._settle()
+                return
+        self._force_complete(item)
+        self._settle()
+
+    def cancel(self) -> None:
+        """Cancel the whole case: every live work item is withdrawn."""
+        if self.status in ("completed", "cancelled"):
+            raise EngineError("conflict", f"case {self.id} is already {self.status}")
+        assert self.root is not None
+        self._end_net(self.root)
+        self.status = "cancelled"
+        self.events.append(Event("case_cancelled", None, None, self.root.net.id, None))
+
+    def suspend(self) -> None:
+        """Suspend: work items can be neither started nor completed until resume()."""
+        if self.status != RUNNING:
+            raise EngineError("conflict", f"case {self.id} is {self.status}, not running")
+        self.status = "suspended"
+        self.events.append(Event("case_suspended", None, None, None, None))
+
+    def resume(self) -> None:
+        """Resume a suspended case."""
+        if self.status != "suspended":
+            raise EngineError("conflict", f"case {self.id} is {self.status}, not suspended")
+        self.status = RUNNING
+        self.events.append(Event("case_resumed", None, None, None, None))
+
+    def to_state(self) -> dict[str, Any]:
+        """Compact JSON-ready state (see `state.to_state`)."""
+        from knhk.engine.state import to_state
+
+        return to_state(self)
+
+    # ------------------------------------------------------------------ checks
+    def _require_running(self) -> None:
+        if self.status != RUNNING:
+            raise EngineError("conflict", f"case {self.id} is {self.status}")
+
+    def _item(self, item_id: str) -> WorkItem:
+        item = self.items.get(item_id)
+        if item is None:
+            raise EngineError("not_found", f"no live work item {item_id!r} in case {self.id}")
+        return item
+
+    def _instances(self) -> list[NetInstance]:
+        if self.root is None or not self.root.live:
+            return []
+        found = [self.root]
+        for item in self.items.values():
+            if item.subnet is not None and item.subnet.live:
+                found.append(item.subnet)
+        return found
+
+    # ------------------------------------------------------------------ nets
+    def _start_net(self, net: CompiledNet, data: dict, parent: WorkItem | None) -> NetInstance:
+        self.net_counter += 1
+        instance = NetInstance(str(self.net_counter), net, data, parent)
+        self.events.append(
+            Event("net_started", parent.id if parent else None, parent.task if parent else None, net.id,
+                  {"instance": instance.id})
+        )  # fmt: skip
+        instance.produce(net.input)
+        self._update(instance, net.feeds[net.input])
+        return instance
+
+    def _end_net(self, instance: NetInstance) -> None:
+        """Withdraw what is live in a net instance and remove its tokens."""
+        for item in instance.items:
+            if item is not None:
+                self._withdraw(item, "item_withdrawn")
+        instance.marking = [0] * len(instance.marking)
+        instance.mask = 0
+        instance.live = False
+
+    def _net_completed(self, instance: NetInstance) -> None:
+        self._end_net(instance)
+        net_id = instance.net.id
+        parent = instance.parent
+        self.events.append(
+            Event("net_completed", parent.id if parent else None, parent.task if parent else None, net_id,
+                  {"instance": instance.id})
+        )  # fmt: skip
+        if parent is None:
+            self.status = "completed"
+            self.events.append(Event("case_completed", None, None, net_id, None))
+            return
+        parent.subnet = None
+        output = instance.data
+        if parent.ctask.outputs is not None and not parent.ctask.mappings:
+            output = {name: output[name] for name in parent.ctask.outputs if name in output}
+        if parent.parent is not None:
+            self._child_completed(parent, output)
+        else:
+            self._complete_item(parent, output)
+
+    # ------------------------------------------------------------------ enabling
+    def _update(self, instance: NetInstance, tasks: Any) -> None:
+        """Re-check enabling of these tasks (and of every OR-join of the net)."""
+        if not instance.live:
+            return
+        ctasks = instance.net.tasks
+        items = instance.items
+        for index in tasks:
+            self._recheck(instance, ctasks[index], items[index])
+        for index in instance.net.orjoins:
+            self._recheck(instance, ctasks[index], items[index])
+
+    def _recheck(self, instance: NetInstance, ctask: CompiledTask, item: WorkItem | None) -> None:
+        if item is None:
+            if instance.mask & ctask.preset_mask and instance.join_satisfied(ctask):
+                self._enable(instance, ctask)
+        elif item.state == ENABLED and not instance.join_satisfied(ctask):
+            self._withdraw(item, "item_withdrawn")
+
+    def _enable(self, instance: NetInstance, ctask: CompiledTask) -> None:
+        self.counter += 1
+        item_id = str(self.counter)
+        data = {} if ctask.routing else self._input_data(instance, ctask)
+        item = WorkItem(item_id, instance, ctask, ctask.item_kind, data)
+        instance.items[ctask.index] = item
+        if ctask.routing:
+            self.agenda.append(item)
+            return
+        self.items[item_id] = item
+        self.events.append(_new_event(Event, ("item_enabled", item_id, ctask.id, instance.net.id, None)))
+        if ctask.timer is not None and ctask.timer["trigger"] == "enabled":
+            self._set_timer(item)
+
+    def _set_timer(self, item: WorkItem) -> None:
+        item.timer = dict(item.ctask.timer or {})
+        self.events.append(Event("timer_set", item.id, item.task, item.net, dict(item.timer)))
+
+    def _input_data(self, instance: NetInstance, ctask: CompiledTask) -> dict[str, Any]:
+        if ctask.inputs is None:
+            return dict(instance.data)
+        data = {}
+        for name, query, type_name in ctask.inputs:
+            if query is not None:
+                data[name] = _evaluate(query, instance.document(), type_name)
+            elif name in instance.data:
+                data[name] = instance.data[name]
+        return data
+
+    # ------------------------------------------------------------------ firing
+    def _fire(self, item: WorkItem) -> None:
+        """Consume the join's tokens for a (non-instance) work item and re-check its neighbours."""
+        instance = item.instance
+        ctask = item.ctask
+        marked = instance.mask
+        if ctask.join == AND:
+            consumed: tuple[int, ...] | list[int] = ctask.preset
+        elif ctask.join == XOR:
+            consumed = [next(c for c in ctask.preset if marked >> c & 1)]
+        else:
+            consumed = [c for c in ctask.preset if marked >> c & 1]
+        for condition in consumed:
+            instance.consume(condition)
+        if instance.data_version != item.data_version:
+            item.data = self._input_data(instance, ctask)
+            item.data_version = instance.data_version
+        feeds = instance.net.feeds
+        if len(consumed) == 1:
+            self._update(instance, feeds[consumed[0]])
+        else:
+            self._update(instance, {t for c in consumed for t in feeds[c]})
+
+    def _start_item(self, item: WorkItem) -> None:
+        item.state = STARTED
+        if item.parent is None:
+            self._fire(item)
+        self.events.append(_new_event(Event, ("item_started", item.id, item.task, item.net, None)))
+        ctask = item.ctask
+        if ctask.timer is not None and ctask.timer["trigger"] == "started":
+            self._set_timer(item)
+        if item.kind == "mi":
+            self._start_instances(item)
+        elif ctask.subnet is not None:
+            self._start_subnet(item)
+
+    def _start_subnet(self, item: WorkItem) -> None:
+        subnet = self.executor.nets[item.ctask.subnet or ""]
+        data = subnet.initial_data()
+        for name, value in item.data.items():
+            if not subnet.declares_variables or name in subnet.variables:
+                data[name] = copy.deepcopy(value)
+        item.subnet = self._start_net(subnet, data, item)
+
+    def _start_instances(self, item: WorkItem) -> None:
+        mi = item.ctask.mi
+        assert mi is not None
+        if mi.query is not None:
+            values = _evaluate(mi.query, item.instance.document(), "any")
+            values = values if isinstance(values, list) else [] if values is None else [values]
+        else:
+            values = [None] * mi.min
+        if mi.max is not None and len(values) > mi.max:
+            self._drop(
+                item, "item_failed",
+                {"reason": f"task {item.task!r}: {len(values)} instances, more than the maximum {mi.max}"},
+            )  # fmt: skip
+            return
+        values.extend([None] * (mi.min - len(values)))
+        item.children = {}
+        item.outputs = []
+        for value in values:
+            self._add_child(item, value)
+
+    def _add_child(self, parent: WorkItem, value: Any) -> WorkItem:
+        ctask = parent.ctask
+        mi = ctask.mi
+        assert mi is not None and parent.children is not None
+        data = dict(parent.data)
+        if mi.variable is not None:
+            data[mi.variable] = value
+        elif isinstance(value, dict):
+            data.update(value)
+        self.counter += 1
+        child = WorkItem(str(self.counter), parent.instance, ctask, ctask.kind, data, parent.id)
+        parent.children[child.id] = child
+        parent.created += 1
+        self.items[child.id] = child
+        self.events.append(Event("item_enabled", child.id, child.task, child.net, {"parent": parent.id}))
+        return child
+
+    # ------------------------------------------------------------------ completion
+    def _complete_item(self, item: WorkItem, output: dict[str, Any]) -> None:
+        """A (non-instance) item completes: output into net data, then the task exits."""
+        if item.parent is not None:
+            self._child_completed(item, output)
+            return
+        instance = item.instance
+        ctask = item.ctask
+        self._merge_output(instance, ctask, output)
+        instance.items[ctask.index] = None
+        self.items.pop(item.id, None)
+        item.state = "completed"
+        self.events.append(_new_event(Event, ("item_completed", item.id, ctask.id, instance.net.id, None)))
+        self._exit_task(instance, ctask)
+
+    def _child_completed(self, child: WorkItem, output: dict[str, Any]) -> None:
+        parent = self.items[child.parent or ""]
+        assert parent.children is not None and parent.outputs is not None
+        del parent.children[child.id]
+        del self.items[child.id]
+        child.state = "completed"
+        parent.completed += 1
+        mi = parent.ctask.mi
+        assert mi is not None
+        if mi.to is None:
+            self._merge_output(parent.instance, parent.ctask, output)
+        else:
+            parent.outputs.append(output)
+        self.events.append(Event("item_completed", child.id, child.task, child.net, {"parent": parent.id}))
+        threshold = mi.threshold if mi.threshold is not None else parent.created
+        if parent.completed >= threshold or not parent.children:
+            self._mi_completed(parent)
+
+    def _mi_completed(self, parent: WorkItem) -> None:
+        """The MI task completes: the remaining instances are withdrawn, outputs aggregated, task exits."""
+        for child in list((parent.children or {}).values()):
+            self._withdraw(child, "item_withdrawn")
+        instance = parent.instance
+        ctask = parent.ctask
+        mi = ctask.mi
+        assert mi is not None
+        if mi.to is not None:
+            outputs = parent.outputs or []
+            if mi.aggregate is not None:
+                outputs = [_evaluate(mi.aggregate, net_document(ctask.id, out), "any") for out in outputs]
+            instance.data[mi.to] = outputs
+            instance.data_changed()
+        instance.items[ctask.index] = None
+        self.items.pop(parent.id, None)
+        parent.state = "completed"
+        self.events.append(
+            Event("item_completed", parent.id, ctask.id, instance.net.id,
+                  {"kind": "mi", "instances": parent.created, "completed": parent.completed})
+        )  # fmt: skip
+        self._exit_task(instance, ctask)
+
+    def _merge_output(self, instance: NetInstance, ctask: CompiledTask, output: dict[str, Any]) -> None:
+        data = instance.data
+        if ctask.mappings:
+            document = net_document(ctask.id, output)
+            types = instance.net.variable_types
+            for query, target in ctask.mappings:
+                data[target] = _evaluate(query, document, types.get(target, "any"))
+        elif ctask.outputs is not None:
+            for name in ctask.outputs:
+                if name in output:
+                    data[name] = output[name]
+        elif output:
+            data.update(output)
+        else:
+            return
+        instance.data_changed()
+
+    def _exit_task(self, instance: NetInstance, ctask: CompiledTask) -> None:
+        """Cancellation set, then the split; then re-check what the changes may enable or disable."""
+        recheck = [ctask.index]
+        if ctask.has_cancel:
+            recheck.extend(self._cancel_region(instance, ctask))
+        produced = self._split(instance, ctask)
+        if instance.mask >> instance.net.output & 1:
+            self._net_completed(instance)
+            return
+        feeds = instance.net.feeds
+        for condition in produced:
+            recheck.extend(feeds[condition])
+        self._update(instance, recheck)
+
+    def _cancel_region(self, instance: NetInstance, ctask: CompiledTask) -> list[int]:
+        """Empty the cancelled conditions and withdraw the cancelled tasks' items; returns tasks to re-check."""
+        affected = list(ctask.cancel_tasks)
+        mask = ctask.cancel_mask & instance.mask
+        if mask:
+            feeds = instance.net.feeds
+            for condition in range(mask.bit_length()):
+                if mask >> condition & 1:
+                    instance.marking[condition] = 0
+                    affected.extend(feeds[condition])
+            instance.mask &= ~mask
+        for index in ctask.cancel_tasks:
+            item = instance.items[index]
+            if item is not None:
+                self._withdraw(item, "item_withdrawn")
+        return affected
+
+    def _split(self, instance: NetInstance, ctask: CompiledTask) -> list[int]:
+        """Emit tokens into the postset as the split code says; returns the marked conditions."""
+        postset = ctask.postset
+        if ctask.split == AND:
+            produced = [condition for condition, _, _ in postset]
+        elif ctask.split == XOR:
+            produced = []
+            for condition, predicate, is_default in postset:
+                if is_default or predicate is None or _test(predicate, instance):
+                    produced.append(condition)
+                    break
+        else:
+            produced = []
+            for condition, predicate, is_default in postset:
+                if is_default:
+                    if not produced:
+                        produced.append(condition)
+                elif predicate is None or _test(predicate, instance):
+                    produced.append(condition)
+        for condition in produced:
+            instance.produce(condition)
+        return produced
+
+    # ------------------------------------------------------------------ removal
+    def _withdraw(self, item: WorkItem, event_kind: str, payload: dict[str, Any] | None = None) -> None:
+        """Remove a live item (with its instances and subnet) and say so."""
+        if item.children:
+            for child in list(item.children.values()):
+                self._withdraw(child, "item_withdrawn")
+        if item.subnet is not None:
+            self._end_net(item.subnet)
+            item.subnet = None
+        if item.parent is None:
+            if item.instance.items[item.ctask.index] is item:
+                item.instance.items[item.ctask.index] = None
+        else:
+            parent = self.items.get(item.parent)
+            if parent is not None and parent.children is not None:
+                parent.children.pop(item.id, None)
+        item.state = "withdrawn"
+        if self.items.pop(item.id, None) is not None:
+            self.events.append(Event(event_kind, item.id, item.task, item.net, payload))
+
+    def _drop(self, item: WorkItem, event_kind: str, payload: dict[str, Any] | None) -> None:
+        """Cancel or fail an item: an enabled task fires first, so it is not enabled again."""
+        if item.state == ENABLED and item.parent is None:
+            item.state = STARTED
+            self._fire(item)
+        self._withdraw(item, event_kind, payload)
+        if item.parent is not None:
+            parent = self.items.get(item.parent)
+            if parent is not None and not parent.children:
+                self._mi_completed(parent)
+        else:
+            self._update(item.instance, (item.ctask.index,))
+
+    def _force_complete(self, item: WorkItem) -> None:
+        """Complete a started item now (timer expiry), whatever kind it is."""
+        if item.subnet is not None:
+            subnet = item.subnet
+            self._end_net(subnet)
+            item.subnet = None
+            self._complete_item(item, subnet.data)
+        elif item.children is not None:
+            self._mi_completed(item)
+        else:
+            self._complete_item(item, dict(item.data))
+
+    # ------------------------------------------------------------------ after each call
+    def _settle(self) -> None:
+        """Fire pending routing tasks, then detect a deadlock."""
+        agenda = self.agenda
+        fired = 0
+        while agenda:
+            item = agenda.pop(0)
+            instance = item.instance
+            if not instance.live or instance.items[item.ctask.index] is not item:
+                continue
+            fired += 1
+            if fired > ROUTING_LOOP_LIMIT:
+                agenda.clear()
+                self.status = "failed"
+                raise EngineError(
+                    "invalid", f"case {self.id}: routing tasks loop without end (at {item.task!r})"
+                )
+            item.state = STARTED
+            self._fire(item)
+            self._complete_item(item, {})
+        if self.status == RUNNING and not self.items:
+            self._deadlocked()
+
+    def _deadlocked(self) -> None:
+        root = self.root
+        assert root is not None
+        if root.live and root.mask >> root.net.output & 1:
+            return
+        self.status = "deadlocked"
+        net = root.net
+        stuck = [net.condition_ids[c] for c, count in enumerate(root.marking) if count]
+        for ctask in net.tasks:
+            if root.mask & ctask.preset_mask and ctask.id not in stuck:
+                stuck.append(ctask.id)
+        self.events.append(Event("case_deadlocked", None, None, net.id, {"stuck": stuck}))
+
+
+# ---------------------------------------------------------------------- expression values
+
+
+def _test(predicate: Expression, instance: NetInstance) -> bool:
+    """A predicate's truth over the net data; an expression that fails counts as false."""
+    try:
+        return predicate.test(instance.document())
+    except ExpressionError:
+        return False
+
+
+def _evaluate(expression: Expression, document: Element, type_name: str) -> Any:
+    """An expression's value as JSON (None if it fails), converted to the declared type."""
+    try:
+        value = expression.evaluate(document)
+    except ExpressionError:
+        return None
+    return _coerce(_json_value(value), type_name)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, list):
+        if not value:
+            return None
+        if len(value) == 1:
+            return _json_value(value[0])
+        return [_json_value(item) for item in value]
+    if isinstance(value, Element):
+        if len(value):
+            result: dict[str, Any] = {}
+            for child in value:
+                converted = _json_value(child)
+                if child.tag in result:
+                    previous = result[child.tag]
+                    result[child.tag] = (
+                        [*previous, converted] if isinstance(previous, list) else [previous, converted]
+                    )
+                else:
+                    result[child.tag] = converted
+            return result
+        return value.text
+    if isinstance(value, bool | int | str | float) or value is None:
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
+
+
+_INTEGER_TYPES = {"integer", "xs:int", "xs:integer", "xs:long", "xs:short", "xs:byte", "xs:nonNegativeInteger",
+                  "xs:positiveInteger", "xs:unsignedInt", "xs:unsignedLong"}  # fmt: skip
+_NUMBER_TYPES = {"number", "xs:decimal", "xs:double", "xs:float"}
+_BOOLEAN_TYPES = {"boolean", "xs:boolean"}
+_STRING_TYPES = {"string", "xs:string", "xs:normalizedString", "xs:token"}
+
+
+def _coerce(value: Any, type_name: str) -> Any:
+    """Convert an XPath result (often text) to the declared type; leave it as is if it does not fit."""
+    if value is None or type_name == "any":
+        return value
+    try:
+        if type_name in _BOOLEAN_TYPES and isinstance(value, str):
+            if value.strip() in ("true", "1"):
+                return True
+            if value.strip() in ("false", "0"):
+                return False
+        elif type_name in _INTEGER_TYPES and isinstance(value, str | float):
+            return int(float(value)) if isinstance(value, str) and "." in value else int(value)
+        elif type_name in _NUMBER_TYPES and isinstance(value, str):
+            number = float(value)
+            return int(number) if number.is_integer() and "." not in value else number
+        elif type_name in _STRING_TYPES and isinstance(value, bool):
+            return "true" if value else "false"
+        elif type_name in _STRING_TYPES and isinstance(value, int | float):
+            return str(value)
+        elif type_name == "array" and not isinstance(value, list):
+            return [value]
+    except (ValueError, OverflowError):
+        return value
+    return value
