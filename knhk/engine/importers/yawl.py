@@ -195,6 +195,10 @@ def _int(text: str | None, where: str) -> int | None:
         raise SpecFileError(f"{where}: {text!r} is not an integer") from None
 
 
+def _is_default(flow: Any) -> bool:
+    return isinstance(flow, dict) and bool(flow.get("default"))
+
+
 def _present(query: str | None) -> str | None:
     """A query, or None when YAWL wrote an absent one as empty or the word `null`."""
     if query is None:
@@ -511,6 +515,12 @@ class _Importer:
                 raise SpecFileError(self.where(f"{where}: {attribute} code {code!r} is not and, xor or or"))
             task[attribute] = code.lower()
         task["flows"] = [self.flow(flow, net_id) for flow in _children(element, "flowsInto")]
+        if task["split"] != "and" and task["flows"] and not any(_is_default(f) for f in task["flows"]):
+            # YAWL's editor makes the last flow of an XOR/OR-split the default; old files may omit it
+            last = task["flows"][-1]
+            task["flows"][-1] = (
+                {**last, "default": True} if isinstance(last, dict) else {"to": last, "default": True}
+            )
         cancels = [ref.get("id") for ref in _children(element, "removesTokens") if ref.get("id")]
         for removal in _children(element, "removesTokensFromFlow"):
             source, target = _child(removal, "flowSource"), _child(removal, "flowDestination")
@@ -646,6 +656,10 @@ class _Importer:
         code = (creation.get("code") if creation is not None else None) or "static"
         if code not in ("static", "dynamic"):
             raise SpecFileError(f"{where}: creationMode {code!r} is not static or dynamic")
+        if "max" in mi and mi.get("threshold", 0) > mi["max"]:
+            # a threshold above the maximum means "all instances" (YAWL accepts it; the spec format does not)
+            yawl["mi_threshold"] = mi["threshold"]
+            mi["threshold"] = mi["max"]
         mi["creation"] = code
         data_input = _child(element, "miDataInput")
         if data_input is not None:
