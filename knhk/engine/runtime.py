@@ -10,7 +10,6 @@ Routing tasks fire by themselves. A token in a net's output condition completes 
 from __future__ import annotations
 
 import copy
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree.ElementTree import Element
 
@@ -721,70 +720,8 @@ def _test(predicate: Expression, instance: NetInstance) -> bool:
 
 
 def _evaluate(expression: Expression, document: Element, type_name: str) -> Any:
-    """An expression's value as JSON (None if it fails), converted to the declared type."""
+    """An expression's value as JSON, typed by the declared type (None if the expression fails)."""
     try:
-        value = expression.evaluate(document)
+        return expression.value(document, None if type_name == "any" else type_name)
     except ExpressionError:
         return None
-    return _coerce(_json_value(value), type_name)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, list):
-        if not value:
-            return None
-        if len(value) == 1:
-            return _json_value(value[0])
-        return [_json_value(item) for item in value]
-    if isinstance(value, Element):
-        if len(value):
-            result: dict[str, Any] = {}
-            for child in value:
-                converted = _json_value(child)
-                if child.tag in result:
-                    previous = result[child.tag]
-                    result[child.tag] = (
-                        [*previous, converted] if isinstance(previous, list) else [previous, converted]
-                    )
-                else:
-                    result[child.tag] = converted
-            return result
-        return value.text
-    if isinstance(value, bool | int | str | float) or value is None:
-        return value
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return str(value)
-
-
-_INTEGER_TYPES = {"integer", "xs:int", "xs:integer", "xs:long", "xs:short", "xs:byte", "xs:nonNegativeInteger",
-                  "xs:positiveInteger", "xs:unsignedInt", "xs:unsignedLong"}  # fmt: skip
-_NUMBER_TYPES = {"number", "xs:decimal", "xs:double", "xs:float"}
-_BOOLEAN_TYPES = {"boolean", "xs:boolean"}
-_STRING_TYPES = {"string", "xs:string", "xs:normalizedString", "xs:token"}
-
-
-def _coerce(value: Any, type_name: str) -> Any:
-    """Convert an XPath result (often text) to the declared type; leave it as is if it does not fit."""
-    if value is None or type_name == "any":
-        return value
-    try:
-        if type_name in _BOOLEAN_TYPES and isinstance(value, str):
-            if value.strip() in ("true", "1"):
-                return True
-            if value.strip() in ("false", "0"):
-                return False
-        elif type_name in _INTEGER_TYPES and isinstance(value, str | float):
-            return int(float(value)) if isinstance(value, str) and "." in value else int(value)
-        elif type_name in _NUMBER_TYPES and isinstance(value, str):
-            number = float(value)
-            return int(number) if number.is_integer() and "." not in value else number
-        elif type_name in _STRING_TYPES and isinstance(value, bool):
-            return "true" if value else "false"
-        elif type_name in _STRING_TYPES and isinstance(value, int | float):
-            return str(value)
-        elif type_name == "array" and not isinstance(value, list):
-            return [value]
-    except (ValueError, OverflowError):
-        return value
-    return value
