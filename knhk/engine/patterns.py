@@ -18,6 +18,7 @@ PATTERN_SPECS_DIR = Path(__file__).resolve().parent / "pattern_specs"
 TEST_MODULE = "tests/engine/test_patterns.py"
 
 # (WCP, canonical name, spec stem, support, how it is expressed)
+# fmt: off
 _PATTERNS: tuple[tuple[int, str, str, str, str], ...] = (
     (1, "Sequence", "sequence", "direct",
      "task-to-task flows: each task's implicit output condition enables the next"),
@@ -128,6 +129,7 @@ _PATTERNS: tuple[tuple[int, str, str, str, str], ...] = (
     (43, "Explicit Termination", "explicit_termination", "direct",
      "a token in the output condition ends the net at once, withdrawing all remaining work"),
 )
+# fmt: on
 
 
 def _entry(wcp: int, name: str, stem: str, support: str, expressed_as: str) -> dict[str, Any]:
