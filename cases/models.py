@@ -101,6 +101,7 @@ class WorkItem(models.Model):
     enabled_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    timer_due_at = models.DateTimeField(null=True, blank=True, help_text="When the item's timer fires.")
 
     class Meta:
         ordering = ["enabled_at", "engine_id"]
@@ -111,6 +112,8 @@ class WorkItem(models.Model):
             models.Index(fields=["case", "state"], name="workitem_case_state_idx"),
             models.Index(fields=["state", "enabled_at"], name="workitem_state_enabled_idx"),
             models.Index(fields=["task_id", "state"], name="workitem_task_state_idx"),
+            models.Index(fields=["timer_due_at"], name="workitem_timer_due_idx",
+                         condition=models.Q(timer_due_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,81 @@
+"""Celery tasks: the work that is not a person's request.
+
+- run_automated_item: an automated work item's connector runs, then the item completes (or fails
+  after its retries) and the case advances.
+- fire_timer: a work item's timer expired.
+- advance_case: re-run a case from its stored state (recovery).
+Each takes the case's row lock inside the service, so two workers never advance one case at once.
+Embedded (no broker) the tasks run in-process; timers then wait on a local thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from cases import services
+from cases.connectors import ConnectorError, run_connector
+
+logger = logging.getLogger("knhk.tasks")
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def run_automated_item(self, work_item_id: str) -> str:
+    """Start the item, run its connector outside the case lock, then complete (or fail) it."""
+    row = services.begin_automated_item(work_item_id)
+    if row is None:
+        return "skipped"
+    definition = services.task_definition(row.case.spec, row.net_id, row.task_id).get("connector") or {}
+    name = definition.get("name") or "noop"
+    max_retries = int(definition.get("max_retries", 0) or 0)
+    try:
+        output = run_connector(name, definition.get("config") or {}, row.data or {})
+    except ConnectorError as exc:
+        if self.request.retries < max_retries:
+            delay = float(definition.get("retry_delay", 1.0) or 0.0)
+            logger.warning("work item %s: %s; retry %d/%d", work_item_id, exc, self.request.retries + 1, max_retries)
+            raise self.retry(countdown=delay, exc=exc) from exc
+        logger.error("work item %s failed: %s", work_item_id, exc)
+        services.fail_work_item(work_item_id, str(exc))
+        return "failed"
+    services.complete_work_item(work_item_id, output)
+    return "completed"
+
+
+@shared_task(acks_late=True)
+def fire_timer(case_id: str, engine_item_id: str) -> str:
+    result = services.fire_timer(case_id, engine_item_id)
+    return "fired" if result is not None else "skipped"
+
+
+@shared_task(acks_late=True)
+def advance_case(case_id: str) -> str:
+    result = services.advance_case(case_id)
+    return "advanced" if result is not None else "skipped"
+
+
+def schedule_timer(case_id: str, engine_item_id: str, due: datetime) -> None:
+    """Fire a timer at `due`: a Celery eta with a broker, a local thread when embedded."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        fire_timer.apply_async((case_id, engine_item_id), eta=due)
+        return
+    delay = max(0.0, (due - timezone.now()).total_seconds())
+    timer = threading.Timer(delay, _fire_in_thread, args=(case_id, engine_item_id))
+    timer.daemon = True
+    timer.start()
+
+
+def _fire_in_thread(case_id: str, engine_item_id: str) -> None:
+    from django.db import close_old_connections
+
+    try:
+        fire_timer.delay(case_id, engine_item_id)
+    except Exception:  # a timer thread must never die loudly; the command fire_due_timers recovers
+        logger.exception("timer %s of case %s failed", engine_item_id, case_id)
+    finally:
+        close_old_connections()
