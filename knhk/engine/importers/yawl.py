@@ -221,6 +221,8 @@ def xsd_type_name(
     if not type_text:
         return "any", None
     prefix, _, local = type_text.rpartition(":")
+    if local == "anyType":
+        return "any", None
     if local in XSD_BUILTINS and (prefix in ("xs", "xsd") or (not prefix and namespace in (None, XSD_NS))):
         return f"xs:{local}", None
     if not prefix and local in schema_types:
@@ -433,6 +435,12 @@ class _Importer:
             return "any", _text(element, "element")
         return xsd_type_name(type_text, _text(element, "namespace"), self.schema_types)
 
+    def typed(self, entry: dict[str, Any], param: Element) -> None:
+        """Set a task parameter's type (keeping a mapped YAWL type name for export)."""
+        entry["type"], original = self.parameter_type(param)
+        if original:
+            entry["extensions"] = {"yawl": {"type": original}}
+
     def variable(self, element: Element, usage: str) -> dict[str, Any]:
         spec_type, original = self.parameter_type(element)
         variable: dict[str, Any] = {"name": self.parameter_name(element), "type": spec_type, "usage": usage}
@@ -602,7 +610,7 @@ class _Importer:
         for name, query in self.mapping_list(element, "startingMappings"):
             entry: dict[str, Any] = {"name": name}
             if name in input_params:
-                entry["type"] = self.parameter_type(input_params[name])[0]
+                self.typed(entry, input_params[name])
             entry["query"] = self.net_query(query, net_id)
             inputs.append(entry)
         if inputs:
@@ -610,7 +618,8 @@ class _Importer:
         if decomposition is not None and not self._is_net(decomposition) and output_params:
             outputs = []
             for name, param in output_params.items():
-                output: dict[str, Any] = {"name": name, "type": self.parameter_type(param)[0]}
+                output: dict[str, Any] = {"name": name}
+                self.typed(output, param)
                 if _child(param, "mandatory") is not None:
                     output["required"] = True
                 outputs.append(output)
@@ -725,7 +734,7 @@ def compose_splitting_query(expression: str | None, splitting: str | None) -> st
     """YAWL's two-step MI split (a query over net data, then a splitting query over its result
     as a document) as one query over net data."""
     if not splitting:
-        return expression
+        return None  # without a splitting query YAWL has nothing to split
     if not expression or _SINGLE_STEP.match(expression):
         return splitting  # the first step selects the whole net document
     roots = root_names(splitting)
