@@ -1,0 +1,115 @@
+"""Engine hot path against SpiffWorkflow 3.x in the same process (issue 8).
+
+Unit: wall time per completed task = (start the case + start and complete every work item,
+including the engine enabling the next ones) / work items completed. Both engines run the same
+neutral net (bench.shapes) with the same data, and must complete the same tasks the same number of
+times; spec construction and compilation are outside the timed region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bench import knhk_models, shapes, spiff_models
+from bench.harness import Result, Timing, median_ns_per_unit
+from knhk.engine.compile import get_executor
+
+PEER = "SpiffWorkflow 3.2"
+MIN_RATIO = 90.0
+MAX_US_PER_TASK = 2.0
+
+
+def _completed(counts: Any) -> int:
+    return sum(counts[0].values())
+
+
+def shape_result(name: str, net: shapes.Net, timing: Timing, peer_timing: Timing,
+                 max_us: float | None) -> Result:
+    """Per-task time of one shape on both engines, after checking they complete the same tasks."""
+    executor = get_executor(knhk_models.spec_dict(net))
+    spiff_spec = spiff_models.build_spec(net)
+    ours, theirs = knhk_models.run_case(executor, net)[0], spiff_models.run_case(spiff_spec, net)[0]
+    if ours != theirs:
+        raise RuntimeError(f"the engines completed different tasks: KNHK {dict(ours)}, SpiffWorkflow {dict(theirs)}")
+    value = median_ns_per_unit(lambda: _completed(knhk_models.run_case(executor, net)), timing) / 1000
+    peer_value = median_ns_per_unit(lambda: _completed(spiff_models.run_case(spiff_spec, net)), peer_timing) / 1000
+    ratio = peer_value / value
+    target = f">= {MIN_RATIO:g}x {PEER}"
+    met = ratio >= MIN_RATIO
+    if max_us is not None:
+        target = f"<= {max_us:g} us/task, " + target
+        met = met and value <= max_us
+    return Result(name, round(value, 3), "us/task", PEER, round(peer_value, 3), round(ratio, 1), target, met,
+                  note=f"{sum(ours.values())} work items per case")
+
+
+def orjoin_result(name: str, net: shapes.Net, join: str, stop_after: tuple[str, int], timing: Timing) -> Result:
+    """One OR-join enabling decision with a branch still running (so the answer is 'wait'), on
+    both engines: KNHK's `orjoin_enabled`, SpiffWorkflow's structured Join threshold check."""
+    ours = knhk_models.orjoin_decision(get_executor(knhk_models.spec_dict(net)), net, join, stop_after)
+    theirs = spiff_models.orjoin_decision(spiff_models.build_spec(net), net, join, stop_after)
+    if ours() or theirs():
+        raise RuntimeError(f"{join} must wait after {stop_after}: KNHK says {ours()}, SpiffWorkflow {theirs()}")
+    batch = 100
+
+    def decisions(decide: Callable[[], bool]) -> Callable[[], int]:
+        def call() -> int:
+            for _ in range(batch):
+                decide()
+            return batch
+        return call
+
+    value = median_ns_per_unit(decisions(ours), timing) / 1000
+    peer_value = median_ns_per_unit(decisions(theirs), timing) / 1000
+    return Result(name, round(value, 3), "us/decision", PEER, round(peer_value, 3), round(peer_value / value, 1),
+                  note=f"{len(net.tasks)}-task net, decision taken after {stop_after[0]} #{stop_after[1]}; no target in the issue")
+
+
+def order_fulfillment_result(name: str, timing: Timing) -> Result:
+    """Per-task time of a whole orderfulfillment.yawl case (KNHK only: SpiffWorkflow cannot run
+    YAWL; the synthetic orderfulfillment-sized row is the like-for-like comparison)."""
+    if not knhk_models.ORDER_FULFILLMENT_FILE.is_file():
+        return Result(name, None, "us/task", note="skipped: ../shared/yawl/orderfulfillment.yawl is absent")
+    from knhk.engine.importers import load_spec_file
+
+    spec = load_spec_file(knhk_models.ORDER_FULFILLMENT_FILE)
+    executor = get_executor(spec)
+    outputs = knhk_models.declared_outputs(spec)
+    counts = knhk_models.run_order_fulfillment(executor, outputs)[0]
+    value = median_ns_per_unit(lambda: _completed(knhk_models.run_order_fulfillment(executor, outputs)), timing) / 1000
+    return Result(name, round(value, 3), "us/task",
+                  note=f"{sum(counts.values())} work items per case (composite and MI parents not counted); "
+                       "input queries, output mappings and predicates are XPath over the case data")
+
+
+def run(timing: Timing, peer_timing: Timing) -> list[Result]:
+    """Every engine benchmark; a failing one becomes a row with its error (the others still run)."""
+    sequence, and_join, or_loop, sized = (shapes.sequence(100), shapes.and_split_join(50), shapes.or_loop(20),
+                                          shapes.order_fulfillment_sized())
+    benchmarks: list[tuple[str, Callable[[str], Result]]] = [
+        ("engine: 100-task sequence",
+         lambda name: shape_result(name, sequence, timing, peer_timing, MAX_US_PER_TASK)),
+        ("engine: 50-branch AND-split/AND-join",
+         lambda name: shape_result(name, and_join, timing, peer_timing, MAX_US_PER_TASK)),
+        ("engine: OR-split/OR-join in a loop (20 iterations)",
+         lambda name: shape_result(name, or_loop, timing, peer_timing, None)),
+        (f"engine: orderfulfillment-sized net (synthetic, {len(sized.tasks)} tasks)",
+         lambda name: shape_result(name, sized, timing, peer_timing, None)),
+        ("engine: orderfulfillment.yawl (imported, happy path)",
+         lambda name: order_fulfillment_result(name, timing)),
+        ("engine: OR-join decision, 7-task net with a loop",
+         lambda name: orjoin_result(name, or_loop, "merge", ("A", 3), timing)),
+        (f"engine: OR-join decision, {len(sized.tasks)}-task net with a loop",
+         lambda name: orjoin_result(name, sized, "settled", ("bill4", 1), timing)),
+    ]
+    results = []
+    for name, benchmark in benchmarks:
+        try:
+            result = benchmark(name)
+        except Exception as exc:  # a broken benchmark is a row, not a crashed run
+            result = Result(name, None, "", met=False, note=f"failed: {type(exc).__name__}: {exc}")
+        print(f"  {result.name}: {result.value} {result.unit}"
+              + (f" ({result.peer}: {result.peer_value}, {result.ratio}x)" if result.peer else ""), flush=True)
+        results.append(result)
+    return results
