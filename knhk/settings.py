@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -61,6 +62,14 @@ def env_positive_int(name: str, default: int) -> int:
     return int(raw)
 
 
+def env_secret(name: str, min_length: int) -> str:
+    """An optional secret variable that, when set, is at least `min_length` characters long."""
+    raw = os.environ.get(name, "").strip()
+    if raw and len(raw) < min_length:
+        raise ConfigError(f"{name} must be at least {min_length} characters long (got {len(raw)})")
+    return raw
+
+
 def env_url(name: str, schemes: tuple[str, ...]) -> str | None:
     """An optional URL variable whose scheme is one of `schemes`."""
     raw = os.environ.get(name, "").strip()
@@ -108,6 +117,9 @@ def _load() -> dict:
         "BROKER_URL": env_url("CELERY_BROKER_URL", ("redis", "rediss", "amqp", "amqps", "memory")),
         "DEBUG": env_bool("DJANGO_DEBUG", False),
         "MAX_BODY": env_positive_int("WORKFLOW_MAX_BODY_BYTES", 5 * 1024 * 1024),
+        "JWT_SIGNING_KEY": env_secret("WORKFLOW_JWT_SIGNING_KEY", 32),
+        "JWT_ACCESS_MINUTES": env_positive_int("WORKFLOW_JWT_ACCESS_MINUTES", 15),
+        "JWT_REFRESH_DAYS": env_positive_int("WORKFLOW_JWT_REFRESH_DAYS", 1),
     }
 
 
@@ -141,6 +153,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "rest_framework_simplejwt",
+    "guardian",
+    "accounts",
+    "audit",
     "workflows",
     "cases",
 ]
@@ -153,6 +169,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -200,16 +217,33 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = _config["MAX_BODY"]
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JWT for API clients, Django's session for the browser; accounts.permissions.ApiAccess requires a
+    # login unless WORKFLOW_AUTH_ENABLED=false (then the API is open and start-up warns).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.AuditedJWTAuthentication",
+        "accounts.authentication.AuditedSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ApiAccess"],
     "DEFAULT_PAGINATION_CLASS": "knhk.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "knhk.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# Authentication: Django's users and groups (roles) plus django-guardian's per-object rights.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+ANONYMOUS_USER_NAME = None  # guardian: no database user for anonymous requests
+SIMPLE_JWT = {
+    "SIGNING_KEY": _config["JWT_SIGNING_KEY"] or SECRET_KEY,
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=_config["JWT_ACCESS_MINUTES"]),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=_config["JWT_REFRESH_DAYS"]),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "UPDATE_LAST_LOGIN": False,
 }
 
 SPECTACULAR_SETTINGS = {

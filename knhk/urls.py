@@ -8,6 +8,8 @@ from knhk import health
 from knhk.api.errors import api_not_found
 
 api_v1 = [
+    path("", include("accounts.urls")),
+    path("", include("audit.api.urls")),
     path("", include("workflows.api.urls")),
     path("", include("cases.api.urls")),
 ]

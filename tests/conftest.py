@@ -25,9 +25,45 @@ class CommittingAPIClient(APIClient):
 
 
 @pytest.fixture
-def api_client(db) -> APIClient:
-    """The client every API test uses (authentication is added here when it exists)."""
+def make_user(db):
+    """`make_user("alice", "operator", ...)`: a user with a password ("pw-<name>") and role groups."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    def make(username: str, *roles: str, superuser: bool = False):
+        user = get_user_model().objects.create_user(
+            username, password=f"pw-{username}", is_superuser=superuser, is_staff=superuser
+        )
+        user.groups.add(*[Group.objects.get_or_create(name=role)[0] for role in roles])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def client_for(db):
+    """`client_for(user)`: a client sending that user's JWT access token."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    def make(user) -> APIClient:
+        client = CommittingAPIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def anonymous_client(db) -> APIClient:
+    """A client without credentials (401 on the API while WORKFLOW_AUTH_ENABLED is true)."""
     return CommittingAPIClient()
+
+
+@pytest.fixture
+def api_client(make_user, client_for) -> APIClient:
+    """The client every API test uses: authenticated (JWT) as the superuser `root`."""
+    return client_for(make_user("root", superuser=True))
 
 
 @pytest.fixture(autouse=True)

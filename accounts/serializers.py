@@ -1,0 +1,44 @@
+"""Input of the grant/revoke endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from rest_framework import serializers
+
+from accounts.rights import RIGHTS
+
+
+class GrantSerializer(serializers.Serializer):
+    """`{"user": "alice", "right": "start"}` or `{"group": "operator", "right": "view"}`."""
+
+    user = serializers.CharField(required=False, max_length=150)
+    group = serializers.CharField(required=False, max_length=150)
+    right = serializers.ChoiceField(choices=RIGHTS)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("user" in attrs) == ("group" in attrs):
+            raise serializers.ValidationError("Give exactly one of 'user' or 'group'.")
+        if "user" in attrs:
+            user = get_user_model().objects.filter(username=attrs["user"]).first()
+            if user is None:
+                raise serializers.ValidationError({"user": f"No user {attrs['user']!r}."})
+            attrs["holder"] = {"user": user}
+        else:
+            group = Group.objects.filter(name=attrs["group"]).first()
+            if group is None:
+                raise serializers.ValidationError({"group": f"No group {attrs['group']!r}."})
+            attrs["holder"] = {"group": group}
+        return attrs
+
+
+class GrantListSerializer(serializers.Serializer):
+    spec_id = serializers.CharField()
+    grants = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()

@@ -1,0 +1,37 @@
+"""Binds the request id for audit records written while a request runs.
+
+The id is the one an earlier middleware put on `request.request_id` (the observability request-id
+middleware), else a well-formed `X-Request-ID` header, else a new one; it is echoed in the response.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from audit.context import request_context
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class AuditContextMiddleware:
+    """Bind the request's id (and, once authenticated, its actor) for `audit.services.record`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = getattr(request, "request_id", None)
+        if not request_id:
+            given = request.headers.get(REQUEST_ID_HEADER, "")
+            request_id = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+            request.request_id = request_id
+        with request_context(str(request_id)[:64]):
+            response = self.get_response(request)
+        if not response.has_header(REQUEST_ID_HEADER):
+            response[REQUEST_ID_HEADER] = request_id
+        return response
