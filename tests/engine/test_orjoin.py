@@ -1,0 +1,141 @@
+"""The OR-join (WCP-38): enabled when no token can still reach an empty preset condition."""
+
+from __future__ import annotations
+
+from knhk.engine import Case, compile_spec
+from knhk.engine.orjoin import may_be_marked, orjoin_enabled
+
+
+def start(tasks: list[dict], nets: list[dict] | None = None) -> Case:
+    document = {
+        "id": "oj",
+        "conditions": [{"id": "start", "type": "input", "flows": ["S"]}, {"id": "end", "type": "output"}],
+        "tasks": tasks,
+        "nets": nets or [],
+    }
+    return compile_spec(document).start_case("c", {})
+
+
+def item_of(case: Case, task: str) -> str:
+    (item_id,) = [item.id for item in case.items.values() if item.task == task and item.parent is None]
+    return item_id
+
+
+def do(case: Case, task: str) -> None:
+    item_id = item_of(case, task)
+    case.start(item_id)
+    case.complete(item_id, {})
+
+
+def enabled(case: Case) -> list[str]:
+    return sorted(item.task for item in case.enabled_items())
+
+
+def e_enabled(case: Case) -> bool:
+    """What the OR-join analysis itself says about task E of the root net."""
+    root = case.root
+    assert root is not None
+    return orjoin_enabled(root, root.net.task_index["E"])
+
+
+LOOP = [
+    {"id": "S", "flows": ["A", "B"]},
+    # A loops back on itself with an AND-split; its other branch reaches E through C
+    {"id": "A", "flows": ["A", "C"]},
+    {"id": "B", "flows": ["E"]},
+    {"id": "C", "flows": ["E"]},
+    {"id": "E", "join": "or", "flows": ["end"]},
+]
+
+
+def test_orjoin_in_a_loop_waits_while_the_loop_can_still_reach_it() -> None:
+    case = start(LOOP)
+    do(case, "S")
+    do(case, "B")
+    assert not e_enabled(case), "A is enabled and can still put a token on C__E"
+    a = item_of(case, "A")
+    case.start(a)
+    assert "E" not in enabled(case) and not e_enabled(case), "A runs"
+    case.complete(a, {})
+    assert enabled(case) == ["A", "C"]
+    assert not e_enabled(case), "after A completes, C (and A again) can still reach E"
+    do(case, "A")
+    assert "E" not in enabled(case)
+    do(case, "C")
+    assert "E" in enabled(case), "every preset condition of E is marked"
+
+
+def test_orjoin_next_to_cancellation_fires_once_the_cancelled_branch_is_gone() -> None:
+    case = start([
+        {"id": "S", "flows": ["B", "C", "K"]},
+        {"id": "B", "flows": ["E"]},
+        {"id": "C", "flows": ["E"]},
+        {"id": "K", "flows": ["E"], "cancels": ["C"]},
+        {"id": "E", "join": "or", "flows": ["end"]},
+    ])  # fmt: skip
+    do(case, "S")
+    do(case, "B")
+    assert enabled(case) == ["C", "K"]
+    k = item_of(case, "K")
+    case.start(k)
+    assert not e_enabled(case), "C can still fire"
+    case.complete(k, {})
+    assert enabled(case) == ["E"], "C was withdrawn and its token removed: nothing can reach C__E"
+    do(case, "E")
+    assert case.status == "completed"
+
+
+def test_orjoin_at_a_loop_entry_is_enabled_by_the_first_token() -> None:
+    document = {
+        "id": "entry",
+        "conditions": [{"id": "start", "type": "input", "flows": ["E"]}, {"id": "end", "type": "output"}],
+        "tasks": [
+            {"id": "E", "join": "or", "flows": ["D"]},
+            {"id": "D", "split": "xor", "flows": [{"to": "E", "predicate": "false()"}, {"to": "end", "default": True}]},
+        ],
+    }  # fmt: skip
+    case = compile_spec(document).start_case("c", {})
+    assert enabled(case) == ["E"], "only E itself could bring a token back to its loop input"
+
+
+def test_orjoin_waits_for_a_running_subnet() -> None:
+    sub = {"id": "Sub", "conditions": [{"id": "i", "type": "input", "flows": ["X"]}, {"id": "o", "type": "output"}],
+           "tasks": [{"id": "X", "flows": ["o"]}]}  # fmt: skip
+    case = start(
+        [
+            {"id": "S", "flows": ["B", "P"]},
+            {"id": "B", "flows": ["E"]},
+            {"id": "P", "subnet": "Sub", "flows": ["E"]},
+            {"id": "E", "join": "or", "flows": ["end"]},
+        ],
+        [sub],
+    )
+    do(case, "S")
+    case.start(item_of(case, "P"))
+    do(case, "B")
+    assert enabled(case) == ["X"], "P is busy running its subnet: E waits"
+    do(case, "X")
+    assert enabled(case) == ["E"]
+
+
+def test_orjoin_after_xor_choice_does_not_wait_for_the_branch_not_taken() -> None:
+    case = start([
+        {"id": "S", "split": "xor", "flows": [{"to": "B", "predicate": "true()", "ordering": 0}, {"to": "C", "default": True}]},
+        {"id": "B", "flows": ["E"]},
+        {"id": "C", "flows": ["E"]},
+        {"id": "E", "join": "or", "flows": ["end"]},
+    ])  # fmt: skip
+    do(case, "S")
+    do(case, "B")
+    assert enabled(case) == ["E"]
+
+
+def test_may_be_marked_covers_marked_and_reachable_conditions() -> None:
+    case = start(LOOP)
+    do(case, "S")
+    root = case.root
+    assert root is not None
+    net = root.net
+    may = may_be_marked(root, net.task_index["E"])
+    names = {net.condition_ids[i] for i in range(len(net.condition_ids)) if may >> i & 1}
+    assert names == {"S__A", "S__B", "A__A", "A__C", "B__E", "C__E"}
