@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -14,7 +15,8 @@ class Run:
     """One case of a pattern spec, driven by task id, with every event it produced kept in order."""
 
     def __init__(self, wcp: int, data: dict[str, Any] | None = None) -> None:
-        self.case: Case = get_executor(load_pattern_spec(wcp)).start_case(f"wcp{wcp:02d}", data)
+        self.executor = get_executor(load_pattern_spec(wcp))
+        self.case: Case = self.executor.start_case(f"wcp{wcp:02d}", data)
         self.events: list[Event] = []
         self._collect()
 
@@ -108,15 +110,24 @@ class Run:
         self._collect()
         return child
 
+    def round_trip(self) -> None:
+        """Replace the case by one restored from its state serialised as JSON."""
+        self._collect()
+        state = json.loads(json.dumps(self.case.to_state()))
+        self.case = self.executor.restore(state)
+
     def drive(self, data: dict[str, dict[str, Any]] | None = None, prefer: Iterable[str] = (),
-              max_steps: int = 500) -> None:  # fmt: skip
+              max_steps: int = 500, round_trips: bool = False) -> None:  # fmt: skip
         """Start and complete enabled work until the case stops or nothing is enabled.
 
         Picks the first enabled item of the earliest task in `prefer`, else the oldest enabled item;
-        `data` gives each task's completion data."""
+        `data` gives each task's completion data. With `round_trips`, the case is serialised and
+        restored before every step."""
         data = data or {}
         order = {task: rank for rank, task in enumerate(prefer)}
         for _ in range(max_steps):
+            if round_trips:
+                self.round_trip()
             enabled = self.items(state="enabled")
             if self.status != "running" or not enabled:
                 return

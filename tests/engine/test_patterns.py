@@ -52,6 +52,17 @@ def test_every_registry_test_node_exists() -> None:
         assert name in defined, f"WCP-{entry['id']}: {name} is not defined"
 
 
+@pytest.mark.parametrize("entry", registry(), ids=lambda e: e["spec_id"])
+def test_every_pattern_runs_the_same_across_state_round_trips(entry: dict) -> None:
+    plain = Run(entry["id"])
+    plain.drive()
+    broken = Run(entry["id"])
+    broken.drive(round_trips=True)  # serialised and restored before every step
+    assert plain.status == broken.status == "completed"
+    assert broken.trace == plain.trace
+    assert broken.withdrawn == plain.withdrawn
+
+
 # ---------------------------------------------------------------------- basic control flow
 def test_wcp01_sequence() -> None:
     run = Run(1)
