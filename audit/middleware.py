@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from audit.context import request_context
+from audit.context import ANONYMOUS_ACTOR, request_context
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -30,7 +30,7 @@ class AuditContextMiddleware:
             given = request.headers.get(REQUEST_ID_HEADER, "")
             request_id = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
             request.request_id = request_id
-        with request_context(str(request_id)[:64]):
+        with request_context(str(request_id)[:64], actor=ANONYMOUS_ACTOR):  # until authenticated
             response = self.get_response(request)
         if not response.has_header(REQUEST_ID_HEADER):
             response[REQUEST_ID_HEADER] = request_id

@@ -111,25 +111,32 @@ def event_action(kind: str) -> str:
 
 
 def entries_for_events(
-    events: Sequence[Any], *, workflow_id: object, case_id: object, actor: Any = None
+    events: Sequence[Any],
+    *,
+    workflow_id: object,
+    case_id: object,
+    actor: Any = None,
+    acting_item: str | None = None,
+    output: Any = None,
 ) -> list[AuditEntry]:
-    """Audit entries for engine events (`Event(kind, item_id, task_id, net_id, payload)`), in order."""
-    return [
-        AuditEntry(
-            action=event_action(event.kind),
-            actor=actor,
-            workflow_id=str(workflow_id),
-            case_id=str(case_id),
-            work_item=str(getattr(event, "item_id", None) or ""),
-            data={
-                key: value
-                for key, value in (
-                    ("task", getattr(event, "task_id", None)),
-                    ("net", getattr(event, "net_id", None)),
-                    ("payload", getattr(event, "payload", None)),
-                )
-                if value
-            },
-        )
-        for event in events
-    ]
+    """Audit entries for engine events (`Event(kind, item_id, task_id, net_id, payload)`), in order.
+
+    The completion of `acting_item` (the item a person completed) carries its `output` data.
+    """
+    entries = []
+    for event in events:
+        item_id = getattr(event, "item_id", None) or ""
+        data = {
+            key: value
+            for key, value in (
+                ("task", getattr(event, "task_id", None)),
+                ("net", getattr(event, "net_id", None)),
+                ("payload", getattr(event, "payload", None)),
+            )
+            if value
+        }
+        if output is not None and event.kind == "item_completed" and item_id and item_id == acting_item:
+            data["output"] = output
+        entries.append(AuditEntry(action=event_action(event.kind), actor=actor, workflow_id=str(workflow_id),
+                                  case_id=str(case_id), work_item=str(item_id), data=data))
+    return entries

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime, parse_duration
 
+from audit.services import AuditEntry, entries_for_events, record_many
 from cases.models import LIVE_ITEM_STATES, Case, CaseEvent, CaseState, WorkItem, WorkItemState
 from knhk.api.errors import ApiError, BadRequest, Conflict, NotFound
 from workflows.models import WorkflowSpec
@@ -288,9 +289,21 @@ def _persist_step(
         WorkItem.objects.bulk_update(changed_rows, ITEM_UPDATE_FIELDS)
     if events:
         CaseEvent.objects.bulk_create(_event_rows(case, events, _actor_name(actor), acting_item, now, first_seq))
+    _audit_step(case, events, actor=actor, acting_item=acting_item, output=output, new_case=new_case, now=now)
     rows = new_rows + changed_rows
     _enqueue_follow_ups(case, rows)
     return StepResult(case, rows)
+
+
+def _audit_step(case: Case, events: list[Any], *, actor: Any, acting_item: str | None,
+                output: dict[str, Any] | None, new_case: bool, now: datetime) -> None:
+    """One audit record per engine event (plus `case.created`), in the step's transaction, one INSERT."""
+    entries = entries_for_events(events, workflow_id=case.spec.spec_id, case_id=case.id, actor=actor,
+                                 acting_item=acting_item, output=output)
+    if new_case:
+        entries.insert(0, AuditEntry("case.created", actor=actor, workflow_id=case.spec.spec_id,
+                                     case_id=str(case.id), data={"version": case.spec.version, "data": case.data}))
+    record_many(entries, at=now)
 
 
 # --------------------------------------------------------------------------- steps

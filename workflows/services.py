@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from audit.services import record
 from cases.models import ACTIVE_CASE_STATES, Case
 from knhk.api.errors import BadRequest, Conflict, NotFound
 from knhk.engine.spec import SpecError, Specification
@@ -78,6 +79,8 @@ def register_spec(document: Any, *, source_format: str = "json", skip_unchanged:
                     content_hash=content_hash,
                     source_format=source_format,
                 )
+                record("spec.registered", workflow_id=spec.id, data={
+                    "version": row.version, "content_hash": content_hash, "source_format": source_format})
             return Registration(row, warnings)
         except IntegrityError:
             continue  # another request took this version number concurrently; take the next
@@ -118,5 +121,6 @@ def delete_spec(spec_id: str, version: int | None = None) -> int:
                 details={"active_cases": active},
             )
         WorkflowSpec.objects.filter(pk__in=ids).delete()
+        record("spec.deleted", workflow_id=spec_id, data={"version": version, "versions_deleted": len(ids)})
         return len(ids)
 

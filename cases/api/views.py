@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.rights import filter_visible
 from cases import selectors, services
 from cases.api.serializers import (
     CaseDetail,
@@ -82,6 +83,7 @@ class CaseListView(APIView):
         query = _parse(CaseListQuery, request.query_params)
         rows = selectors.case_list(spec_id=query.get("spec_id"), state=query.get("state"),
                                    version=query.get("version"))
+        rows = filter_visible(rows, request.user, "spec__spec_id")
         return _paginated(request, self, rows, CaseSummary)
 
     @extend_schema(
@@ -183,6 +185,7 @@ class WorkItemListView(APIView):
         query = _parse(WorkItemListQuery, request.query_params)
         rows = selectors.work_item_list(case_id=query.get("case"), state=query.get("state"),
                                         task=query.get("task"), kind=query.get("kind"))
+        rows = filter_visible(rows, request.user, "case__spec__spec_id")
         return _paginated(request, self, rows, WorkItemOut)
 
 

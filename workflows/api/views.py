@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.rights import filter_visible
 from knhk.api.errors import BadRequest
 from knhk.api.pagination import PageNumberPagination
 from knhk.api.schema import ERROR_RESPONSES, error_example
@@ -62,6 +63,7 @@ class WorkflowListView(APIView):
         query.is_valid(raise_exception=True)
         rows = selectors.spec_list(spec_id=query.validated_data.get("spec_id"),
                                    all_versions=query.validated_data["all_versions"])
+        rows = filter_visible(rows, request.user)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(SpecSummary(page, many=True).data)
