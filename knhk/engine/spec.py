@@ -420,11 +420,11 @@ class _Parser:
         result = []
         for index, item in enumerate(self.array(d, "flows", path)):
             flow_path = _join(_join(path, "flows"), index)
-            if isinstance(item, str):
-                if item.strip():
-                    result.append(Flow(to=item))
-                else:
-                    self.error(flow_path, "must be a non-empty string (the target id) or an object")
+            if isinstance(item, str) and item.strip():
+                result.append(Flow(to=item))
+                continue
+            if not isinstance(item, dict):
+                self.error(flow_path, "must be a non-empty string (the target id) or an object")
                 continue
             if not self.obj(item, flow_path, _FLOW_FIELDS, ("to",)):
                 continue
