@@ -17,8 +17,6 @@ from pattern_driver import Run
 from knhk.engine import EngineError, verify
 from knhk.engine.patterns import PATTERN_SPECS_DIR, load_pattern_spec, pattern, registry
 
-pytestmark = pytest.mark.filterwarnings("error")
-
 REPO = Path(__file__).resolve().parents[2]
 
 
