@@ -13,7 +13,7 @@ from typing import Any
 
 from bench import knhk_models, shapes, spiff_models
 from bench.harness import Result, Timing, median_ns_per_unit
-from knhk.engine.compile import get_executor
+from knhk.engine import get_executor
 
 PEER = "SpiffWorkflow 3.2"
 MIN_RATIO = 90.0
@@ -83,6 +83,56 @@ def order_fulfillment_result(name: str, timing: Timing) -> Result:
                        "input queries, output mappings and predicates are XPath over the case data")
 
 
+class _StubItem:
+    __slots__ = ("id", "task", "state")
+
+    def __init__(self, item_id: str, task: str) -> None:
+        self.id, self.task, self.state = item_id, task, "enabled"
+
+
+class _StubCase:
+    """The least any engine can do for a sequence (one dict entry per live item, no events), so
+    the client loop's own cost per task can be measured."""
+
+    def __init__(self, length: int) -> None:
+        self.length, self.done, self.status = length, 0, "running"
+        self.items = {"1": _StubItem("1", "t1")}
+
+    def drain_events(self) -> list:
+        return []
+
+    def start(self, item_id: str) -> None:
+        self.items[item_id].state = "started"
+
+    def complete(self, item_id: str, data: Any) -> None:
+        del self.items[item_id]
+        self.done += 1
+        if self.done == self.length:
+            self.status = "completed"
+        else:
+            next_id = str(self.done + 1)
+            self.items[next_id] = _StubItem(next_id, f"t{next_id}")
+
+
+class _StubExecutor:
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def start_case(self, case_id: str, data: Any) -> _StubCase:
+        return _StubCase(self.length)
+
+
+def client_floor_result(name: str, timing: Timing) -> Result:
+    """The benchmark client's loop on a stub engine: the part of every per-task figure that is not
+    the engine's."""
+    net = shapes.sequence(100)
+    stub = _StubExecutor(len(net.tasks))
+    value = median_ns_per_unit(lambda: _completed(knhk_models.run_case(stub, net)), timing) / 1000
+    return Result(name, round(value, 3), "us/task",
+                  note="the same client loop (list enabled items, start, complete, drain events) on a stub "
+                       "engine that only keeps a dict of live items: included in every per-task figure above")
+
+
 def run(timing: Timing, peer_timing: Timing) -> list[Result]:
     """Every engine benchmark; a failing one becomes a row with its error (the others still run)."""
     sequence, and_join, or_loop, sized = (shapes.sequence(100), shapes.and_split_join(50), shapes.or_loop(20),
@@ -102,6 +152,8 @@ def run(timing: Timing, peer_timing: Timing) -> list[Result]:
          lambda name: orjoin_result(name, or_loop, "merge", ("A", 3), timing)),
         (f"engine: OR-join decision, {len(sized.tasks)}-task net with a loop",
          lambda name: orjoin_result(name, sized, "settled", ("bill4", 1), timing)),
+        ("engine: client loop floor (stub engine, 100-task sequence)",
+         lambda name: client_floor_result(name, timing)),
     ]
     results = []
     for name, benchmark in benchmarks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -82,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.monotonic()
+    load_at_start = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     timing = Timing(repeat=3, run_seconds=0.05) if args.quick else Timing(repeat=7, run_seconds=0.3)
     peer_timing = Timing(repeat=3, run_seconds=0.05) if args.quick else Timing(repeat=5, run_seconds=0.5)
     results: list[Result] = []
@@ -91,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": git_commit(),
         "machine": f"{platform.machine()}, {_cpu_count()} cores, Python {platform.python_version()}",
+        "load average at start (1/5/15 min)": load_at_start,
         "peer": f"SpiffWorkflow {_spiff_version()} (same process)",
         "method": (f"median of {timing.repeat} runs of >= {timing.run_seconds}s (peer: {peer_timing.repeat} runs "
                    f"of >= {peer_timing.run_seconds}s), time.perf_counter_ns; specs built and compiled outside "
@@ -102,8 +105,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cpu_count() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

@@ -12,7 +12,7 @@ import pytest
 from bench import engine, knhk_models, shapes, spiff_models
 from bench.harness import Result, Timing, median_ns_per_unit
 from bench.run import write_results
-from knhk.engine.compile import get_executor
+from knhk.engine import get_executor
 
 SHAPES = [shapes.sequence(100), shapes.and_split_join(50), shapes.or_loop(20), shapes.order_fulfillment_sized()]
 
