@@ -12,6 +12,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts import schema  # noqa: F401  (registers the OpenAPI security schemes)
+
         if not getattr(settings, "WORKFLOW_AUTH_ENABLED", True):
             logging.getLogger("knhk.security").warning(
                 "WORKFLOW_AUTH_ENABLED=false: the API is OPEN to anyone, with no login and no rights checks. "
