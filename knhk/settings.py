@@ -159,6 +159,7 @@ INSTALLED_APPS = [
     "audit",
     "workflows",
     "cases",
+    "ui",
 ]
 
 MIDDLEWARE = [
@@ -238,6 +239,10 @@ AUTHENTICATION_BACKENDS = [
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no database user for anonymous requests
+# The browser UI (ui/) logs in with Django's session at /accounts/login/.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/ui/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 SIMPLE_JWT = {
     "SIGNING_KEY": _config["JWT_SIGNING_KEY"] or SECRET_KEY,
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=_config["JWT_ACCESS_MINUTES"]),

@@ -70,7 +70,7 @@ DIAGRAM_CSS = """
 .net-diagram .timer circle{fill:#fff;stroke:#374151}.net-diagram .timer path{fill:none;stroke:#374151}
 .net-diagram .cancel-mark circle{fill:#fee2e2;stroke:#b91c1c}.net-diagram .cancel-mark path{stroke:#b91c1c}
 .net-diagram .cancel-region{display:none}
-.net-diagram .cancel-region.shown,.net-diagram.show-all-regions .cancel-region{display:inline}
+.net-diagram .cancel-region.shown,.net-diagram .cancel-region.hover,.net-diagram.show-all-regions .cancel-region{display:inline}
 .net-diagram .cancel-region .member{fill:rgba(239,68,68,.12);stroke:#dc2626;stroke-width:1.5;stroke-dasharray:5 3}
 .net-diagram .cancel-region .canceller{fill:none;stroke:#dc2626;stroke-width:2}
 .net-diagram .task.cancelling{cursor:pointer}

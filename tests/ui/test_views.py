@@ -1,0 +1,213 @@
+"""The browser UI's pages through Django's test client (session login), end to end over the services."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from accounts import rights
+from audit.models import AuditRecord
+from cases.models import Case, WorkItem
+
+LEAVE_REQUEST = Path(__file__).resolve().parents[1] / "data" / "ui" / "leave_request.yawl"
+EVERY_ROLE = ("workflow-admin", "operator", "participant", "auditor")
+
+ROLE_SPEC = b"""{"id": "expense", "conditions": [
+  {"id": "i", "type": "input", "flows": ["approve"]}, {"id": "o", "type": "output"}],
+ "tasks": [{"id": "approve", "roles": ["manager"], "flows": ["o"],
+            "outputs": [{"name": "ok", "type": "boolean", "required": true}]}]}"""
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice", *EVERY_ROLE)
+
+
+@pytest.fixture
+def browser(alice) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+def login_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def upload(client: Client, name: str, content: bytes):
+    return client.post("/ui/workflows/upload/", {"file": SimpleUploadedFile(name, content)})
+
+
+def live_item(case: Case, task_id: str) -> WorkItem:
+    return WorkItem.objects.get(case=case, task_id=task_id, state__in=("enabled", "started"))
+
+
+@pytest.mark.django_db
+def test_pages_need_a_login_and_root_leads_to_the_ui():
+    client = Client()
+    assert client.get("/").headers["Location"] == "/ui/"
+    response = client.get("/ui/cases/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/accounts/login/?next=")
+    assert client.get("/accounts/login/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_login_form_signs_in(alice):
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice"})
+    assert response.status_code == 302 and response.headers["Location"] == "/ui/"
+    assert client.get("/ui/").status_code == 200
+    wrong = Client().post("/accounts/login/", {"username": "alice", "password": "nope"})
+    assert "did not match" in wrong.content.decode()
+
+
+@pytest.mark.django_db
+def test_upload_start_work_the_inbox_until_the_case_finishes_and_audit_shows_it(browser):
+    response = upload(browser, "leave_request.yawl", LEAVE_REQUEST.read_bytes())
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/ui/workflows/LeaveRequest/v1/"
+    page = browser.get("/ui/workflows/LeaveRequest/v1/").content.decode()
+    assert 'role="img"' in page and 'data-node="Submit"' in page and "approved=&#x27;true&#x27;" in page
+    assert "Registered LeaveRequest version 1" in page
+    assert "LeaveRequest" in browser.get("/ui/").content.decode()
+
+    response = browser.post("/ui/workflows/LeaveRequest/v1/", {"data": ""})
+    case = Case.objects.get()
+    assert response.headers["Location"] == f"/ui/cases/{case.id}/"
+    case_page = browser.get(f"/ui/cases/{case.id}/").content.decode()
+    assert re.search(r'class="node task manual enabled"[^>]*data-node="Submit"', case_page)
+    assert "Work item enabled" in case_page
+
+    submit = live_item(case, "Submit")
+    assert str(submit.id) in browser.get("/ui/inbox/").content.decode()
+    assert browser.post(f"/ui/items/{submit.id}/start/").status_code == 302
+    form = browser.get(f"/ui/items/{submit.id}/").content.decode()
+    assert 'name="out_days"' in form and 'name="out_reason"' in form
+    refused = browser.post(f"/ui/items/{submit.id}/", {"out_days": "three"})
+    assert refused.status_code == 400 and "Enter a whole number" in refused.content.decode()
+    missing = browser.post(f"/ui/items/{submit.id}/", {"out_reason": "x"})
+    assert missing.status_code == 400 and "This field is required" in missing.content.decode()
+    assert browser.post(f"/ui/items/{submit.id}/", {"out_days": "3", "out_reason": "holiday"}).status_code == 302
+
+    review = live_item(case, "Review")
+    assert "&quot;reason&quot;: &quot;holiday&quot;" in browser.get(f"/ui/items/{review.id}/").content.decode()
+    assert browser.post(f"/ui/items/{review.id}/", {"out_approved": "true"}).status_code == 302
+    book = live_item(case, "Book")
+    assert browser.post(f"/ui/items/{book.id}/", {"out_note": "booked"}).status_code == 302
+    case.refresh_from_db()
+    assert case.state == "completed" and case.data["approved"] is True
+    assert "Nothing to do" in browser.get("/ui/inbox/").content.decode()
+    assert "Case completed" in browser.get(f"/ui/cases/{case.id}/").content.decode()
+
+    audit = browser.get(f"/ui/audit/?case={case.id}").content.decode()
+    assert "Chain verified" in audit
+    for action in ("item.enabled", "item.started", "item.completed", "case.completed"):
+        assert action in audit
+    assert AuditRecord.objects.filter(case_id=str(case.id), action="item.completed").count() == 3
+    assert "format=csv" in audit and f"case={case.id}" in audit
+
+
+@pytest.mark.django_db
+def test_an_invalid_upload_shows_its_verification_messages_beside_its_diagram(browser):
+    broken = b"""{"id": "broken", "conditions": [{"id": "i", "type": "input", "flows": ["a"]},
+                  {"id": "o", "type": "output"}], "tasks": [{"id": "a", "flows": []}]}"""
+    response = upload(browser, "broken.json", broken)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Not registered: problems found" in page and "net broken: task &#x27;a&#x27;" in page
+    assert 'data-node="a"' in page  # the diagram of the rejected document
+    bad_xml = upload(browser, "x.yawl", b"<specificationSet><oops")
+    assert bad_xml.status_code == 400 and "unclosed token" in bad_xml.content.decode()
+    wrong_type = upload(browser, "x.txt", b"hello")
+    assert wrong_type.status_code == 200 and "Choose a .yawl, .xml or .json file." in wrong_type.content.decode()
+
+
+@pytest.mark.django_db
+def test_suspend_resume_cancel_buttons_for_operators_only(browser, make_user):
+    upload(browser, "leave_request.yawl", LEAVE_REQUEST.read_bytes())
+    refused = browser.post("/ui/workflows/LeaveRequest/v1/", {"data": '{"days": 2}'}).content.decode()
+    assert "variable &#x27;days&#x27; is not an input variable" in refused  # the engine's reason, on the form
+    browser.post("/ui/workflows/LeaveRequest/v1/", {"data": ""})
+    case = Case.objects.get()
+    page = browser.get(f"/ui/cases/{case.id}/").content.decode()
+    assert ">Suspend<" in page and ">Cancel case<" in page and ">Resume<" not in page
+    browser.post(f"/ui/cases/{case.id}/suspend/")
+    case.refresh_from_db()
+    assert case.state == "suspended"
+    assert ">Resume<" in browser.get(f"/ui/cases/{case.id}/").content.decode()
+    browser.post(f"/ui/cases/{case.id}/resume/")
+    case.refresh_from_db()
+    assert case.state == "running"
+
+    viewer = make_user("victor", "participant")
+    rights.grant("view", "LeaveRequest", user=viewer)
+    viewer_client = login_client(viewer)
+    page = viewer_client.get(f"/ui/cases/{case.id}/").content.decode()
+    assert ">Suspend<" not in page and ">Cancel case<" not in page
+    assert viewer_client.post(f"/ui/cases/{case.id}/cancel/").status_code == 403
+    browser.post(f"/ui/cases/{case.id}/cancel/")
+    case.refresh_from_db()
+    assert case.state == "cancelled"
+    assert "Cannot suspend" in browser.post(f"/ui/cases/{case.id}/suspend/", follow=True).content.decode()
+
+
+@pytest.mark.django_db
+def test_invalid_case_data_is_a_form_error(browser):
+    upload(browser, "leave_request.yawl", LEAVE_REQUEST.read_bytes())
+    response = browser.post("/ui/workflows/LeaveRequest/v1/", {"data": "[1, 2"})
+    assert response.status_code == 200 and "Not valid JSON" in response.content.decode()
+    response = browser.post("/ui/workflows/LeaveRequest/v1/", {"data": "[1, 2]"})
+    assert "must be a JSON object" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+@pytest.mark.django_db
+def test_visibility_and_task_roles_decide_what_a_participant_sees(browser, make_user):
+    upload(browser, "expense.json", ROLE_SPEC)
+    browser.post("/ui/workflows/expense/v1/", {"data": ""})
+    item = WorkItem.objects.get()
+
+    outsider = login_client(make_user("olga", "participant"))
+    assert "expense" not in outsider.get("/ui/").content.decode()
+    assert outsider.get("/ui/workflows/expense/").status_code == 404
+    assert outsider.get(f"/ui/items/{item.id}/").status_code == 404
+    assert outsider.get("/ui/audit/").status_code == 403
+    assert outsider.get("/ui/workflows/upload/").status_code == 403
+
+    clerk = make_user("carl", "participant")
+    rights.grant("view", "expense", user=clerk)
+    clerk_client = login_client(clerk)
+    assert "expense" in clerk_client.get("/ui/").content.decode()
+    assert str(item.id) not in clerk_client.get("/ui/inbox/").content.decode()  # not a manager
+    assert clerk_client.post(f"/ui/items/{item.id}/start/").status_code == 403
+
+    manager = make_user("mia", "participant", "manager")
+    rights.grant("view", "expense", user=manager)
+    manager_client = login_client(manager)
+    assert str(item.id) in manager_client.get("/ui/inbox/").content.decode()
+    response = manager_client.post(f"/ui/items/{item.id}/", {"out_ok": ""})
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
+    assert manager_client.post(f"/ui/items/{item.id}/", {"out_ok": "false"}).status_code == 302
+    assert Case.objects.get().state == "completed"
+
+
+@pytest.mark.django_db
+def test_case_list_filters_and_unknown_pages(browser):
+    upload(browser, "leave_request.yawl", LEAVE_REQUEST.read_bytes())
+    browser.post("/ui/workflows/LeaveRequest/v1/", {"data": ""})
+    case = Case.objects.get()
+    assert str(case.id)[:8] in browser.get("/ui/cases/?state=running").content.decode()
+    assert "No cases match" in browser.get("/ui/cases/?state=completed").content.decode()
+    assert "No cases match" in browser.get("/ui/cases/?workflow=other").content.decode()
+    assert browser.get("/ui/cases/?state=bogus&version=x").status_code == 200  # bad filters: all cases
+    assert browser.get("/ui/workflows/nope/").status_code == 404
+    assert browser.get("/ui/cases/00000000-0000-0000-0000-000000000000/").status_code == 404
+    svg = browser.get("/ui/workflows/LeaveRequest/v1/net0.svg")
+    assert svg.headers["Content-Type"] == "image/svg+xml" and svg.content.startswith(b"<svg")
+    assert browser.get("/ui/workflows/LeaveRequest/v1/net5.svg").status_code == 404
