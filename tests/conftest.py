@@ -67,14 +67,9 @@ def api_client(make_user, client_for) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery_propagates(settings):
-    """In tests, an exception inside an in-process Celery task fails the test."""
-    from knhk.celery import app
-
-    previous = app.conf.task_eager_propagates
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_eager_propagates = previous
+def _fast_password_hashing(settings):
+    """Tests create many users: hash their passwords cheaply."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

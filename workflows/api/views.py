@@ -121,11 +121,14 @@ class WorkflowImportView(APIView):
         if isinstance(data, bytes):
             content = data
         else:
-            unknown = sorted(set(data.keys()) | set(request.FILES.keys()) - {"file"})
+            unknown = sorted((set(data.keys()) | set(request.FILES.keys())) - {"file"})
             if unknown:
                 raise BadRequest("Unknown form fields: " + ", ".join(unknown),
                                  details={name: ["Unknown field."] for name in unknown})
             upload = request.FILES.get("file")
+            if upload is None and not data:
+                raise BadRequest("The request body is empty: send the YAWL file as an application/xml body "
+                                 "or as multipart field 'file'.", code="invalid_yawl")
             if upload is None:
                 raise BadRequest("Send the YAWL file as multipart field 'file' or as an application/xml body.",
                                  details={"file": ["This field is required."]})

@@ -1,0 +1,100 @@
+"""One JSON error shape everywhere; body limits; OpenAPI schema and Swagger UI."""
+
+from unittest import mock
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    return body["error"]
+
+
+def test_unknown_api_route_is_json_404(api_client):
+    assert_error(api_client.get("/api/v1/nothing-here"), 404, "not_found")
+    assert_error(api_client.post("/api/v2/cases", {}, format="json"), 404, "not_found")
+
+
+def test_method_not_allowed_is_json_405(api_client):
+    assert_error(api_client.put("/api/v1/cases", {}, format="json"), 405, "method_not_allowed")
+
+
+def test_unsupported_media_type_is_json_415(api_client):
+    response = api_client.post("/api/v1/workflows", "spec=1", content_type="text/plain")
+    assert_error(response, 415, "unsupported_media_type")
+
+
+def test_malformed_json_is_400(api_client):
+    response = api_client.post("/api/v1/workflows", '{"spec": ', content_type="application/json")
+    assert_error(response, 400, "parse_error")
+
+
+def test_body_over_the_limit_is_json_413(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api_client.post("/api/v1/workflows", {"spec": {"id": "x" * 2000}}, format="json")
+    error = assert_error(response, 413, "request_too_large")
+    assert error["details"]["limit_bytes"] == 1000
+
+
+def test_a_bug_is_a_bare_json_500_without_traceback(api_client):
+    with mock.patch("cases.selectors.case_list", side_effect=RuntimeError("secret internals")):
+        response = api_client.get("/api/v1/cases")
+    error = assert_error(response, 500, "internal_error")
+    assert "secret" not in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+    assert error["details"] == {}
+
+
+def test_openapi_schema_documents_every_endpoint_with_examples(api_client):
+    response = api_client.get("/api/schema/")
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    assert schema["openapi"].startswith("3.")
+    expected = {
+        "/api/v1/workflows": {"get", "post"},
+        "/api/v1/workflows/import": {"post"},
+        "/api/v1/workflows/{spec_id}": {"get", "delete"},
+        "/api/v1/cases": {"get", "post"},
+        "/api/v1/cases/{case_id}": {"get"},
+        "/api/v1/cases/{case_id}/cancel": {"post"},
+        "/api/v1/cases/{case_id}/suspend": {"post"},
+        "/api/v1/cases/{case_id}/resume": {"post"},
+        "/api/v1/cases/{case_id}/history": {"get"},
+        "/api/v1/work-items": {"get"},
+        "/api/v1/work-items/{item_id}": {"get"},
+        "/api/v1/work-items/{item_id}/start": {"post"},
+        "/api/v1/work-items/{item_id}/complete": {"post"},
+        "/api/v1/patterns": {"get"},
+    }
+    paths = {path.rstrip("/"): ops for path, ops in schema["paths"].items()}
+    for path, methods in expected.items():
+        assert path in paths, f"{path} missing from {sorted(paths)}"
+        for method in methods:
+            operation = paths[path][method]
+            ok = next(code for code in operation["responses"] if code.startswith("2"))
+            content = operation["responses"][ok].get("content", {})
+            if ok != "204":
+                media = content["application/json"]
+                assert "schema" in media, (path, method)
+                assert media.get("examples"), f"no example for {method.upper()} {path}"
+    for path in ("/api/v1/workflows", "/api/v1/workflows/import", "/api/v1/cases",
+                 "/api/v1/work-items/{item_id}/complete"):
+        body = paths[path]["post"]["requestBody"]["content"]
+        assert body, path
+    assert set(paths["/api/v1/workflows/import"]["post"]["requestBody"]["content"]) == {
+        "application/xml", "multipart/form-data"}
+
+
+def test_swagger_ui_is_served(api_client):
+    response = api_client.get("/api/docs/")
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()
