@@ -60,3 +60,13 @@ def child_exit(server, worker) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+# TLS (issue 5): certificate, key and optional client CA (mTLS) from WORKFLOW_TLS_* (knhk/tls.py);
+# plain HTTP when they are unset. `ssl_context` is gunicorn's hook (TLS 1.2 at least).
+from knhk.tls import TLSConfigError, ssl_context, tls_settings  # noqa: E402, F401
+
+try:
+    globals().update(tls_settings())
+except TLSConfigError as _error:
+    raise SystemExit(f"knhk: configuration error: {_error}") from None

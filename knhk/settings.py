@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 
 import dj_database_url
 
+from knhk.tls import TLSConfigError, tls_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -126,7 +128,8 @@ def _load() -> dict:
 try:
     _config = _load()
     _database = database_config(_config["DATABASE_URL"], _config["STATE_PATH"])
-except ConfigError as _error:
+    _tls = tls_settings()  # WORKFLOW_TLS_CERT / _KEY / _CLIENT_CA, used by gunicorn
+except (ConfigError, TLSConfigError) as _error:
     print(f"knhk: configuration error: {_error}", file=sys.stderr)
     raise SystemExit(2) from None
 
@@ -136,9 +139,11 @@ WORKFLOW_API_PORT: int = _config["API_PORT"]
 WORKFLOW_FORTUNE5_ENABLED: bool = _config["FORTUNE5_ENABLED"]
 WORKFLOW_OTEL_ENDPOINT: str | None = _config["OTEL_ENDPOINT"]
 WORKFLOW_AUTH_ENABLED: bool = _config["AUTH_ENABLED"]
+WORKFLOW_TLS_ENABLED: bool = bool(_tls)
 
 DEBUG: bool = _config["DEBUG"]
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip() or "knhk-insecure-development-key-change-me"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = WORKFLOW_TLS_ENABLED  # over TLS, cookies only over HTTPS
 ALLOWED_HOSTS = [h.strip() for h in env_str("DJANGO_ALLOWED_HOSTS", "*").split(",") if h.strip()]
 
 INSTALLED_APPS = [
@@ -260,10 +265,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        "CaseStateEnum": "cases.models.CaseState",
-        "WorkItemStateEnum": "cases.models.WorkItemState",
-    },
 }
 
 # Celery: a broker URL means a real worker pool; none means tasks run in-process (embedded).

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from knhk.tls import gunicorn_args
+
 
 class Command(BaseCommand):
     help = "Serve the platform with gunicorn on $WORKFLOW_API_HOST:$WORKFLOW_API_PORT."
@@ -27,8 +29,11 @@ class Command(BaseCommand):
             gunicorn = Path(found)
         host, port = settings.WORKFLOW_API_HOST, settings.WORKFLOW_API_PORT
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-        self.stdout.write(f"KNHK serving on {base}")
+        tls = gunicorn_args()  # WORKFLOW_TLS_CERT/_KEY(/_CLIENT_CA), checked by the settings already
+        scheme = "https" if tls else "http"
+        base = f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        self.stdout.write(f"KNHK serving on {base}" + (" (TLS, client certificates required)"
+                                                       if "--ca-certs" in tls else " (TLS)" if tls else ""))
         self.stdout.write(f"  API:        {base}/api/v1/workflows")
         self.stdout.write(f"  Swagger UI: {base}/api/docs/")
         self.stdout.write(f"  Admin:      {base}/admin/")
@@ -43,5 +48,6 @@ class Command(BaseCommand):
             "--workers", str(options["workers"]),
             "--access-logfile", "-",
             "--graceful-timeout", "10",
+            *tls,
         ]
         os.execv(argv[0], argv)
