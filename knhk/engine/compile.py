@@ -74,7 +74,8 @@ class CompiledTask:
     __slots__ = (
         "index", "id", "spec", "join", "split", "preset", "preset_mask", "postset", "postset_mask",
         "cancel_mask", "cancel_tasks", "has_cancel", "mi", "subnet", "kind", "item_kind", "routing",
-        "roles", "timer", "inputs", "outputs", "required_outputs", "mappings",
+        "roles", "timer", "inputs", "outputs", "required_outputs", "mappings", "rivals", "plain",
+        "postset_conditions",
     )  # fmt: skip
 
     def __init__(self, index: int, task: Task) -> None:
@@ -87,6 +88,7 @@ class CompiledTask:
         self.preset_mask = 0
         self.postset: tuple[tuple[int, Expression | None, bool], ...] = ()
         self.postset_mask = 0
+        self.postset_conditions: tuple[int, ...] = ()
         self.cancel_mask = 0
         self.cancel_tasks: tuple[int, ...] = ()
         self.has_cancel = False
@@ -114,6 +116,8 @@ class CompiledTask:
         self.outputs = None if task.outputs is None else tuple(p.name for p in task.outputs)
         self.required_outputs = tuple(p.name for p in task.outputs or () if p.required)
         self.mappings = tuple((compile_expression(m.query), m.to) for m in task.output_mappings)
+        self.rivals: tuple[int, ...] = ()  # other tasks sharing a preset condition (deferred choice)
+        self.plain = False  # eligible for the runtime's fast path (set by CompiledNet)
 
 
 class CompiledNet:
@@ -170,7 +174,8 @@ class CompiledNet:
                 is_default = flow.default or (ctask.split != AND and len(ctask.spec.flows) == 1)
                 postset.append((target, predicate, is_default))
             ctask.postset = tuple(postset)
-            ctask.postset_mask = _mask(target for target, _, _ in postset)
+            ctask.postset_conditions = tuple(target for target, _, _ in postset)
+            ctask.postset_mask = _mask(ctask.postset_conditions)
         self.feeds: list[list[int]] = [[] for _ in self.condition_ids]
         for ctask, preset in zip(self.tasks, presets, strict=True):
             ctask.preset = tuple(sorted(preset))
@@ -194,6 +199,15 @@ class CompiledNet:
             ctask.cancel_mask = cancel_mask
             ctask.has_cancel = bool(cancel_tasks or cancel_mask)
         self.orjoins = tuple(t.index for t in self.tasks if t.join == OR)
+        for ctask in self.tasks:
+            rivals = {other for condition in ctask.preset for other in self.feeds[condition]}
+            rivals.discard(ctask.index)
+            ctask.rivals = tuple(sorted(rivals))
+            # a task whose start and completion need nothing but tokens, flat data and the split
+            ctask.plain = not (
+                self.orjoins or ctask.mi or ctask.subnet or ctask.timer or ctask.routing or ctask.has_cancel
+                or ctask.mappings or ctask.required_outputs
+            )  # fmt: skip
 
     def initial_data(self) -> dict[str, Any]:
         """A fresh copy of the variables' initial values."""

@@ -48,18 +48,36 @@ class Event(NamedTuple):
 
 
 _new_event = tuple.__new__
+_IDS: list[str] = []
+
+
+def _item_id(number: int) -> str:
+    """str(number), from a cache (work item ids are made on the hot path)."""
+    try:
+        return _IDS[number]
+    except IndexError:
+        _IDS.extend(str(n) for n in range(len(_IDS), number + 4096))
+        return _IDS[number]
 
 
 class WorkItem:
-    """A live work item. Public: id, task, net, state, kind, roles, data, parent, timer."""
+    """A live work item. Public: id, task, net, state, kind, roles, data, parent, timer.
 
-    __slots__ = (
-        "id", "task", "net", "state", "kind", "roles", "data", "parent", "timer",
-        "instance", "ctask", "children", "outputs", "created", "completed", "subnet", "data_version",
-    )  # fmt: skip
+    No __slots__: the fields only MI parents, instances and composite items use are class-level
+    defaults, so creating the common item sets ten attributes, not seventeen (the hot path).
+    """
 
-    def __init__(self, item_id: str, instance: NetInstance, ctask: CompiledTask, kind: str, data: dict,
-                 parent: str | None = None) -> None:  # fmt: skip
+    parent: str | None = None  # MI instance: the MI parent's id
+    timer: dict[str, Any] | None = None
+    children: dict[str, WorkItem] | None = None  # MI parent: live instances
+    outputs: list[Any] | None = None  # MI parent: outputs of completed instances
+    created = 0  # MI parent: instances created
+    completed = 0  # MI parent: instances completed
+    subnet: NetInstance | None = None  # composite: the running subnet
+
+    def __init__(
+        self, item_id: str, instance: NetInstance, ctask: CompiledTask, kind: str, data: dict
+    ) -> None:
         self.id = item_id
         self.task = ctask.id
         self.net = instance.net.id
@@ -67,15 +85,8 @@ class WorkItem:
         self.kind = kind
         self.roles = ctask.roles
         self.data = data
-        self.parent = parent
-        self.timer: dict[str, Any] | None = None
         self.instance = instance
         self.ctask = ctask
-        self.children: dict[str, WorkItem] | None = None  # MI parent: live instances
-        self.outputs: list[Any] | None = None  # MI parent: outputs of completed instances
-        self.created = 0
-        self.completed = 0
-        self.subnet: NetInstance | None = None  # composite: the running subnet
         self.data_version = instance.data_version
 
     def as_dict(self) -> dict[str, Any]:
@@ -205,6 +216,34 @@ class Case:
 
     def start(self, item_id: str) -> WorkItem:
         """Start an enabled work item (fires its task); returns it."""
+        item = self.items.get(item_id)
+        if item is None or item.state != ENABLED or self.status != RUNNING or not item.ctask.plain:
+            return self._start_general(item_id)
+        # fast path (see CompiledTask.plain): the general path's steps, inlined
+        ctask = item.ctask
+        instance = item.instance
+        item.state = STARTED
+        preset = ctask.preset
+        if ctask.join == AND or len(preset) == 1:
+            consumed = preset
+        else:
+            mask = instance.mask
+            consumed = next((c,) for c in preset if mask >> c & 1)
+        marking = instance.marking
+        for condition in consumed:
+            count = marking[condition] - 1
+            marking[condition] = count
+            if not count:
+                instance.mask &= ~(1 << condition)
+        if instance.data_version != item.data_version:
+            item.data = self._input_data(instance, ctask)
+            item.data_version = instance.data_version
+        if ctask.rivals:
+            self._update(instance, ctask.rivals)
+        self.events.append(_new_event(Event, ("item_started", item_id, ctask.id, instance.net.id, None)))
+        return item
+
+    def _start_general(self, item_id: str) -> WorkItem:
         self._require_running()
         item = self._item(item_id)
         if item.state != ENABLED:
@@ -215,6 +254,56 @@ class Case:
 
     def complete(self, item_id: str, data: dict[str, Any] | None = None) -> None:
         """Complete a started work item with its output data; the case advances."""
+        item = self.items.get(item_id)
+        if (
+            item is None
+            or item.state != STARTED
+            or self.status != RUNNING
+            or not item.ctask.plain
+            or item.parent is not None
+            or not (data is None or type(data) is dict)
+        ):
+            self._complete_general(item_id, data)
+            return
+        # fast path (see CompiledTask.plain): the general path's steps, inlined
+        ctask = item.ctask
+        instance = item.instance
+        net = instance.net
+        if data:
+            self._merge_output(instance, ctask, data)
+        instance.items[ctask.index] = None
+        del self.items[item_id]
+        item.state = "completed"
+        self.events.append(_new_event(Event, ("item_completed", item_id, ctask.id, net.id, None)))
+        if ctask.split == AND:
+            produced = ctask.postset_conditions
+            marking = instance.marking
+            for condition in produced:
+                marking[condition] += 1
+            instance.mask |= ctask.postset_mask
+        else:
+            produced = self._split(instance, ctask)
+        mask = instance.mask
+        if mask >> net.output & 1:
+            self._net_completed(instance)
+            self._settle()
+            return
+        items = instance.items
+        tasks = net.tasks
+        feeds = net.feeds
+        for condition in produced:
+            for index in feeds[condition]:
+                if items[index] is None:
+                    other = tasks[index]
+                    preset = other.preset_mask
+                    if (mask & preset == preset) if other.join == AND else (mask & preset):
+                        self._enable(instance, other)
+        if items[ctask.index] is None and mask & ctask.preset_mask:
+            self._recheck(instance, ctask, None)
+        if self.agenda or not self.items:
+            self._settle()
+
+    def _complete_general(self, item_id: str, data: dict[str, Any] | None) -> None:
         self._require_running()
         item = self._item(item_id)
         if data is None:
@@ -391,7 +480,7 @@ class Case:
 
     def _enable(self, instance: NetInstance, ctask: CompiledTask) -> None:
         self.counter += 1
-        item_id = str(self.counter)
+        item_id = _item_id(self.counter)
         data = {} if ctask.routing else self._input_data(instance, ctask)
         item = WorkItem(item_id, instance, ctask, ctask.item_kind, data)
         instance.items[ctask.index] = item
@@ -492,7 +581,8 @@ class Case:
         elif isinstance(value, dict):
             data.update(value)
         self.counter += 1
-        child = WorkItem(str(self.counter), parent.instance, ctask, ctask.kind, data, parent.id)
+        child = WorkItem(_item_id(self.counter), parent.instance, ctask, ctask.kind, data)
+        child.parent = parent.id
         parent.children[child.id] = child
         parent.created += 1
         self.items[child.id] = child

@@ -121,7 +121,8 @@ def _restore(executor: Executor, state: dict[str, Any]) -> Case:
     for entry in state["items"]:
         instance = instances[str(entry["in"])]
         ctask = instance.net.tasks[instance.net.task_index[entry["task"]]]
-        item = WorkItem(str(entry["id"]), instance, ctask, entry["kind"], entry["data"], entry.get("parent"))
+        item = WorkItem(str(entry["id"]), instance, ctask, entry["kind"], entry["data"])
+        item.parent = entry.get("parent")
         item.state = entry["state"]
         item.timer = entry.get("timer")
         item.data_version = int(entry.get("dv", instance.data_version))
