@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_datetime, parse_duration
 from audit.services import AuditEntry, entries_for_events, record_many
 from cases.models import LIVE_ITEM_STATES, Case, CaseEvent, CaseState, WorkItem, WorkItemState
 from knhk.api.errors import ApiError, BadRequest, Conflict, NotFound
+from knhk.observability import engine_events, hot_path, operation, task_pattern
 from workflows.models import WorkflowSpec
 
 logger = logging.getLogger("knhk.cases")
@@ -89,7 +90,8 @@ def _engine_call(call: Callable[..., Any], *args: Any) -> Any:
     from knhk.engine import EngineError
 
     try:
-        return call(*args)
+        with hot_path():
+            return call(*args)
     except EngineError as exc:
         code = getattr(exc, "code", "invalid")
         error_class = {"conflict": Conflict, "not_found": NotFound}.get(code, BadRequest)
@@ -271,6 +273,7 @@ def _persist_step(
     """Write one step: case row, work item rows (bulk), events (bulk), follow-ups on commit."""
     now = timezone.now()
     events = list(engine_case.drain_events())
+    engine_events(events, lambda net, task: task_definition(case.spec, net, task), workflow_id=case.spec.spec_id)
     user = _user_or_none(actor)
     new_rows, changed_rows = _sync_items(
         case, engine_case, events, live, actor=user, acting_item=acting_item, output=output, now=now
@@ -321,10 +324,11 @@ def start_case(spec_id: str, data: dict[str, Any] | None = None, *, version: int
         raise NotFound(f"No workflow {spec_id!r}{suffix}.")
     executor = executor_for(spec)
     case_id = uuid.uuid4()
-    engine_case = _engine_call(executor.start_case, str(case_id), dict(data or {}))
-    case = Case(id=case_id, spec=spec, created_by=_user_or_none(actor))
-    with transaction.atomic():
-        return _persist_step(case, engine_case, {}, actor=actor, new_case=True)
+    with operation("case.start", workflow_id=spec.spec_id, case_id=case_id):
+        engine_case = _engine_call(executor.start_case, str(case_id), dict(data or {}))
+        case = Case(id=case_id, spec=spec, created_by=_user_or_none(actor))
+        with transaction.atomic():
+            return _persist_step(case, engine_case, {}, actor=actor, new_case=True)
 
 
 def _lock_case(*, case_id: Any = None, item_id: Any = None) -> Case:
@@ -364,8 +368,10 @@ def _step_on_item(item_id: Any, action: str, call: Callable[[Any, WorkItem], Non
             raise Conflict(f"Cannot {action} work item {item_id}: it is {row.state}.",
                            details={"work_item_id": str(item_id), "state": row.state})
         engine_case = executor_for(case.spec).restore(case.engine_state)
-        _engine_call(call, engine_case, row)
-        return _persist_step(case, engine_case, live, actor=actor, acting_item=row.engine_id, output=output)
+        with operation(f"work_item.{action}", workflow_id=case.spec.spec_id, case_id=case.id, task_id=row.task_id,
+                       pattern=task_pattern(task_definition(case.spec, row.net_id, row.task_id))):
+            _engine_call(call, engine_case, row)
+            return _persist_step(case, engine_case, live, actor=actor, acting_item=row.engine_id, output=output)
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:
@@ -423,8 +429,9 @@ def _case_step(case_id: Any, check: Callable[[Case], None], call: Callable[[Any]
         check(case)
         live = _live_rows(case)
         engine_case = executor_for(case.spec).restore(case.engine_state)
-        _engine_call(call, engine_case)
-        return _persist_step(case, engine_case, live, actor=actor)
+        with operation("case.step", workflow_id=case.spec.spec_id, case_id=case.id):
+            _engine_call(call, engine_case)
+            return _persist_step(case, engine_case, live, actor=actor)
 
 
 def _require_state(*states: str, action: str) -> Callable[[Case], None]:
@@ -473,9 +480,10 @@ def fire_timer(case_id: Any, engine_item_id: str) -> StepResult | None:
         if row.timer_due_at is not None and row.timer_due_at > timezone.now() + timedelta(seconds=1):
             return None  # rescheduled or early delivery; the later schedule fires it
         engine_case = executor_for(case.spec).restore(case.engine_state)
-        try:
-            _engine_call(engine_case.timer_expired, engine_item_id)
-        except ApiError as exc:
-            logger.warning("timer of %s in case %s not applied: %s", engine_item_id, case_id, exc.detail)
-            return None
-        return _persist_step(case, engine_case, live)
+        with operation("timer.fire", workflow_id=case.spec.spec_id, case_id=case.id, task_id=row.task_id):
+            try:
+                _engine_call(engine_case.timer_expired, engine_item_id)
+            except ApiError as exc:
+                logger.warning("timer of %s in case %s not applied: %s", engine_item_id, case_id, exc.detail)
+                return None
+            return _persist_step(case, engine_case, live)

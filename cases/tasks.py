@@ -1,7 +1,8 @@
 """Celery tasks: the work that is not a person's request.
 
-- run_automated_item: an automated work item's connector runs, then the item completes (or fails
-  after its retries) and the case advances.
+- run_automated_item: an automated work item's connector runs (through its circuit breaker), then the
+  item completes and the case advances; failures are retried with exponential backoff, and after the
+  last retry the item goes to the dead letter queue (incidents/).
 - fire_timer: a work item's timer expired.
 - advance_case: re-run a case from its stored state (recovery).
 Each takes the case's row lock inside the service, so two workers never advance one case at once.
@@ -19,7 +20,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from cases import services
-from cases.connectors import ConnectorError, run_connector
+from cases.connectors import ConnectorError
+from incidents.resilience import backoff_delay, call_connector
+from incidents.services import dead_letter, resolve_for_item
 
 logger = logging.getLogger("knhk.tasks")
 
@@ -34,16 +37,18 @@ def run_automated_item(self, work_item_id: str) -> str:
     name = definition.get("name") or "noop"
     max_retries = int(definition.get("max_retries", 0) or 0)
     try:
-        output = run_connector(name, definition.get("config") or {}, row.data or {})
-    except ConnectorError as exc:
+        output = call_connector(name, definition.get("config") or {}, row.data or {},
+                                workflow_id=row.case.spec.spec_id, case_id=row.case_id, task_id=row.task_id)
+    except ConnectorError as exc:  # CircuitOpen too: an attempt that did not reach the connector
         if self.request.retries < max_retries:
-            delay = float(definition.get("retry_delay", 1.0) or 0.0)
-            logger.warning("work item %s: %s; retry %d/%d", work_item_id, exc, self.request.retries + 1, max_retries)
+            delay = backoff_delay(definition, self.request.retries, exc)  # exponential
+            logger.warning("work item %s: %s; retry %d/%d in %.1f s", work_item_id, exc, self.request.retries + 1,
+                           max_retries, delay)
             raise self.retry(countdown=delay, exc=exc) from exc
-        logger.error("work item %s failed: %s", work_item_id, exc)
-        services.fail_work_item(work_item_id, str(exc))
-        return "failed"
+        dead_letter(work_item_id, name, str(exc), attempts=self.request.retries + 1)  # the dead letter queue
+        return "dead_lettered"
     services.complete_work_item(work_item_id, output)
+    resolve_for_item(work_item_id)
     return "completed"
 
 

@@ -47,6 +47,13 @@ def dependency_problems() -> list[str]:
     return [problem for problem in (database_problem(), broker_problem()) if problem]
 
 
+def slo_problems() -> list[str]:
+    """Fortune 5 mode: one line per breached latency SLO (none when the mode is off)."""
+    from knhk import fortune5
+
+    return fortune5.health_problems()
+
+
 @require_GET
 def live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"alive": True})
@@ -63,7 +70,7 @@ def ready(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    problems = dependency_problems()
+    problems = dependency_problems() + slo_problems()
     body = {"status": "Degraded" if problems else "Healthy", "service": SERVICE_NAME}
     if problems:
         body["reason"] = "; ".join(problems)

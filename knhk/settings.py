@@ -119,6 +119,13 @@ def _load() -> dict:
         "BROKER_URL": env_url("CELERY_BROKER_URL", ("redis", "rediss", "amqp", "amqps", "memory")),
         "DEBUG": env_bool("DJANGO_DEBUG", False),
         "MAX_BODY": env_positive_int("WORKFLOW_MAX_BODY_BYTES", 5 * 1024 * 1024),
+        # Operations (issue 6): rate limit, Fortune 5 SLO limits, circuit breakers.
+        "RATE_LIMIT": env_positive_int("WORKFLOW_RATE_LIMIT", 100),
+        "SLO_HOT_PATH_MS": env_positive_int("WORKFLOW_SLO_HOT_PATH_P99_MS", 50),
+        "SLO_WRITE_MS": env_positive_int("WORKFLOW_SLO_WRITE_P99_MS", 500),
+        "SLO_END_TO_END_MS": env_positive_int("WORKFLOW_SLO_END_TO_END_P99_MS", 60_000),
+        "BREAKER_FAILURES": env_positive_int("WORKFLOW_BREAKER_FAILURES", 5),
+        "BREAKER_RESET_SECONDS": env_positive_int("WORKFLOW_BREAKER_RESET_SECONDS", 30),
         "JWT_SIGNING_KEY": env_secret("WORKFLOW_JWT_SIGNING_KEY", 32),
         "JWT_ACCESS_MINUTES": env_positive_int("WORKFLOW_JWT_ACCESS_MINUTES", 15),
         "JWT_REFRESH_DAYS": env_positive_int("WORKFLOW_JWT_REFRESH_DAYS", 1),
@@ -140,6 +147,12 @@ WORKFLOW_FORTUNE5_ENABLED: bool = _config["FORTUNE5_ENABLED"]
 WORKFLOW_OTEL_ENDPOINT: str | None = _config["OTEL_ENDPOINT"]
 WORKFLOW_AUTH_ENABLED: bool = _config["AUTH_ENABLED"]
 WORKFLOW_TLS_ENABLED: bool = bool(_tls)
+WORKFLOW_RATE_LIMIT: int = _config["RATE_LIMIT"]
+WORKFLOW_SLO_P99_MS: dict[str, int] = {
+    "hot_path": _config["SLO_HOT_PATH_MS"], "write": _config["SLO_WRITE_MS"], "end_to_end": _config["SLO_END_TO_END_MS"],
+}
+WORKFLOW_BREAKER_FAILURES: int = _config["BREAKER_FAILURES"]
+WORKFLOW_BREAKER_RESET_SECONDS: int = _config["BREAKER_RESET_SECONDS"]
 
 DEBUG: bool = _config["DEBUG"]
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip() or "knhk-insecure-development-key-change-me"
@@ -165,11 +178,16 @@ INSTALLED_APPS = [
     "workflows",
     "cases",
     "ui",
+    "knhk.observability",
+    "incidents",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "knhk.observability.logging.RequestIdMiddleware",
+    "knhk.observability.metrics.MetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "knhk.ratelimit.RateLimitMiddleware",
     "knhk.api.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -283,14 +301,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.request": {"level": "ERROR"}},
-}
+# JSON lines with request id, workflow_id, case_id, operation, duration_ms (WORKFLOW_LOG_FORMAT=plain for text).
+from knhk.observability.logging import logging_config  # noqa: E402
+
+LOGGING = logging_config(os.environ.get("WORKFLOW_LOG_FORMAT"))
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     try:

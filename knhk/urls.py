@@ -6,18 +6,21 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from knhk import health
 from knhk.api.errors import api_not_found
+from knhk.observability.metrics import metrics_view
 
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("audit.api.urls")),
     path("", include("workflows.api.urls")),
     path("", include("cases.api.urls")),
+    path("", include("incidents.api.urls")),
 ]
 
 urlpatterns = [
     path("health", health.health, name="health"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -1,0 +1,65 @@
+"""Celery side of observability: the request id travels with the task, task run time is measured,
+and a worker serves its metrics when WORKFLOW_WORKER_METRICS_PORT is set."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from celery import signals
+
+from knhk.observability.logging import current_request_id, reset_request_id, set_request_id
+
+REQUEST_ID_HEADER = "knhk_request_id"
+_running: dict[str, tuple[float, Any]] = {}
+
+
+def add_request_id_header(headers: dict | None = None, **_: Any) -> None:
+    """before_task_publish: put the current request id into the message headers."""
+    request_id = current_request_id()
+    if headers is not None and request_id and REQUEST_ID_HEADER not in headers:
+        headers[REQUEST_ID_HEADER] = request_id
+
+
+def task_started(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    """task_prerun: adopt the publisher's request id (eager tasks already share the context)."""
+    request_id = getattr(getattr(task, "request", None), REQUEST_ID_HEADER, None)
+    token = set_request_id(request_id) if request_id else None
+    _running[task_id or ""] = (time.perf_counter(), token)
+
+
+def task_finished(task_id: str | None = None, task: Any = None, state: str | None = None, **_: Any) -> None:
+    """task_postrun: record the run time and restore the request id."""
+    from knhk.observability import metrics
+
+    started, token = _running.pop(task_id or "", (None, None))
+    if token is not None:
+        reset_request_id(token)
+    if started is not None:
+        name = getattr(task, "name", "unknown")
+        metrics.CELERY_TASK_DURATION.labels(name, state or "UNKNOWN").observe(time.perf_counter() - started)
+
+
+def worker_ready(**_: Any) -> None:
+    """worker_init: serve this worker's merged metrics for Prometheus."""
+    port = os.environ.get("WORKFLOW_WORKER_METRICS_PORT", "").strip()
+    if port.isdigit():
+        from knhk.observability import metrics
+
+        metrics.start_worker_metrics_server(int(port))
+
+
+def worker_process_gone(pid: int | None = None, **_: Any) -> None:
+    from knhk.observability import metrics
+
+    metrics.mark_process_dead(pid or os.getpid())
+
+
+def connect() -> None:
+    """Connect the handlers (weakly referenced module functions stay alive; dispatch_uid dedupes)."""
+    signals.before_task_publish.connect(add_request_id_header, dispatch_uid="knhk.request_id.publish")
+    signals.task_prerun.connect(task_started, dispatch_uid="knhk.request_id.prerun")
+    signals.task_postrun.connect(task_finished, dispatch_uid="knhk.request_id.postrun")
+    signals.worker_init.connect(worker_ready, dispatch_uid="knhk.metrics.worker")
+    signals.worker_process_shutdown.connect(worker_process_gone, dispatch_uid="knhk.metrics.process_gone")
