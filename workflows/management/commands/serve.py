@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from knhk.tls import gunicorn_args
@@ -40,7 +39,6 @@ class Command(BaseCommand):
         self.stdout.write(f"  Health:     {base}/health")
         if not settings.WORKFLOW_AUTH_ENABLED:
             self.stdout.write(self.style.WARNING("  WORKFLOW_AUTH_ENABLED=false: the API is open to anyone."))
-        call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.flush()
         argv = [
             str(gunicorn), "knhk.wsgi:application",

@@ -1,0 +1,94 @@
+"""Against real PostgreSQL, Redis and a Celery worker process (not eager), over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.api.drive import drive_case
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def register_example(call, name: str) -> str:
+    spec = json.loads((EXAMPLES / f"{name}.json").read_text())
+    status, body = call("POST", "/api/v1/workflows", {"spec": spec})
+    assert status == 201, body
+    return body["spec_id"]
+
+
+def test_loan_approval_completes_with_its_automated_task_run_by_the_worker(call, celery_worker_process):
+    from django.conf import settings
+
+    assert settings.CELERY_TASK_ALWAYS_EAGER is False  # pay_out can only be done by the worker
+    spec_id = register_example(call, "loan-approval")
+    status, case = call("POST", "/api/v1/cases", {"spec_id": spec_id, "data": {"applicant": "Ann", "amount": 50000}})
+    assert status == 201, case
+
+    def output(item):
+        return {"committee_review": {"vote": "yes"}, "decide": {"approved": True}}.get(item["task_id"], {})
+
+    final = drive_case(call, case["case_id"], output=output, idle_timeout=60)
+    assert final["state"] == "completed"
+    assert final["data"]["paid"] is True
+    status, items = call("GET", f"/api/v1/work-items?case={case['case_id']}&task=pay_out")
+    assert [item["state"] for item in items["results"]] == ["completed"]
+    assert "cases.tasks.run_automated_item" in celery_worker_process.log_path.read_text()
+
+
+@pytest.mark.shared
+def test_orderfulfillment_yawl_imported_over_http_runs_to_completion(http, call, shared_dir):
+    data = (shared_dir / "yawl" / "orderfulfillment.yawl").read_bytes()
+    response = http.post("/api/v1/workflows/import", content=data, headers={"Content-Type": "application/xml"})
+    assert response.status_code == 201, response.text
+    spec_id = response.json()["spec_id"]
+    status, case = call("POST", "/api/v1/cases", {"spec_id": spec_id, "data": {}})
+    assert status == 201, case
+    final = drive_case(call, case["case_id"], idle_timeout=60)
+    assert final["state"] == "completed", final
+    status, history = call("GET", f"/api/v1/cases/{case['case_id']}/history?page_size=500")
+    assert history["results"][-1]["kind"] == "case_completed"
+
+
+@pytest.mark.postgres
+def test_concurrent_completions_of_one_case_are_serialised_by_the_row_lock(call):
+    """Two requests complete two parallel items of one case at once: both land, nothing is lost."""
+    spec = {
+        "id": "parallel",
+        "conditions": [{"id": "start", "type": "input", "flows": ["split"]}, {"id": "end", "type": "output"}],
+        "tasks": [
+            {"id": "split", "kind": "routing", "split": "and", "flows": ["a", "b"]},
+            {"id": "a", "flows": ["join"]},
+            {"id": "b", "flows": ["join"]},
+            {"id": "join", "join": "and", "kind": "routing", "flows": ["end"]},
+        ],
+    }
+    for round_number in range(5):
+        if round_number == 0:
+            assert call("POST", "/api/v1/workflows", {"spec": spec})[0] == 201
+        status, case = call("POST", "/api/v1/cases", {"spec_id": "parallel"})
+        items = [item["id"] for item in case["work_items"]]
+        assert len(items) == 2
+        results: list[int] = []
+        barrier = threading.Barrier(2)
+
+        def complete(item_id: str, barrier: threading.Barrier, results: list[int]) -> None:
+            barrier.wait()
+            results.append(call("POST", f"/api/v1/work-items/{item_id}/complete", {"data": {}})[0])
+
+        threads = [threading.Thread(target=complete, args=(item_id, barrier, results)) for item_id in items]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert results == [200, 200]
+        status, final = call("GET", f"/api/v1/cases/{case['case_id']}")
+        assert final["state"] == "completed", final
+        status, history = call("GET", f"/api/v1/cases/{case['case_id']}/history?page_size=500")
+        seqs = [event["seq"] for event in history["results"]]
+        assert seqs == list(range(1, len(seqs) + 1))
