@@ -22,6 +22,16 @@
     target.classList.toggle("shown", shown);
   });
 
+  // "Fit to width" scales a wide diagram down to its panel instead of scrolling it.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.fit-toggle");
+    if (!button) return;
+    var box = document.getElementById(button.getAttribute("aria-controls"));
+    var fit = button.getAttribute("aria-pressed") !== "true";
+    button.setAttribute("aria-pressed", fit ? "true" : "false");
+    if (box) box.classList.toggle("fit", fit);
+  });
+
   // Hovering a cancelling task shows its region while the pointer is there (unless toggled on).
   function hover(event, on) {
     var task = event.target.closest && event.target.closest("g.task.cancelling");
