@@ -10,6 +10,7 @@ Routing tasks fire by themselves. A token in a net's output condition completes 
 from __future__ import annotations
 
 import copy
+from collections import deque
 from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree.ElementTree import Element
 
@@ -161,7 +162,7 @@ class Case:
         self.events: list[Event] = []
         self.counter = 0  # work item ids
         self.net_counter = 0  # net instance ids
-        self.agenda: list[WorkItem] = []  # enabled routing items waiting to fire
+        self.agenda: deque[WorkItem] = deque()  # enabled routing items waiting to fire
 
     # ------------------------------------------------------------------ public API
     @classmethod
@@ -300,7 +301,7 @@ class Case:
                         self._enable(instance, other)
         if items[ctask.index] is None and mask & ctask.preset_mask:
             self._recheck(instance, ctask, None)
-        if self.agenda or not self.items:
+        if self.agenda or not self.items or (instance.parent is not None and not any(items)):
             self._settle()
 
     def _complete_general(self, item_id: str, data: dict[str, Any] | None) -> None:
@@ -356,7 +357,12 @@ class Case:
         return child
 
     def timer_expired(self, item_id: str) -> None:
-        """A work item's timer fired: the item completes with its current data (ignored if gone)."""
+        """A work item's timer fired: the item completes with its current data.
+
+        Ignored if the item is gone or the case has ended; EngineError(conflict) while suspended.
+        """
+        if self.status == "suspended":
+            raise EngineError("conflict", f"case {self.id} is suspended: fire the timer after resume()")
         item = self.items.get(item_id)
         if item is None or self.status != RUNNING:
             return
@@ -767,7 +773,7 @@ class Case:
         agenda = self.agenda
         fired = 0
         while agenda:
-            item = agenda.pop(0)
+            item = agenda.popleft()
             instance = item.instance
             if not instance.live or instance.items[item.ctask.index] is not item:
                 continue
@@ -781,21 +787,34 @@ class Case:
             item.state = STARTED
             self._fire(item)
             self._complete_item(item, {})
-        if self.status == RUNNING and not self.items:
+        if self.status == RUNNING and self._nothing_can_move():
             self._deadlocked()
+
+    def _nothing_can_move(self) -> bool:
+        """No enabled item and no started item someone can complete (composite and MI parents wait)."""
+        for item in self.items.values():
+            if item.state == ENABLED or (item.subnet is None and item.children is None):
+                return False
+        return True
 
     def _deadlocked(self) -> None:
         root = self.root
         assert root is not None
-        if root.live and root.mask >> root.net.output & 1:
+        if not root.live or root.mask >> root.net.output & 1:
             return
         self.status = "deadlocked"
-        net = root.net
-        stuck = [net.condition_ids[c] for c, count in enumerate(root.marking) if count]
-        for ctask in net.tasks:
-            if root.mask & ctask.preset_mask and ctask.id not in stuck:
-                stuck.append(ctask.id)
-        self.events.append(Event("case_deadlocked", None, None, net.id, {"stuck": stuck}))
+        stuck: list[str] = []
+        for instance in self._instances():
+            net = instance.net
+            prefix = "" if instance is root else f"{net.id}:"
+            marked = [prefix + net.condition_ids[c] for c, count in enumerate(instance.marking) if count]
+            waiting = [
+                prefix + t.id
+                for t in net.tasks
+                if instance.mask & t.preset_mask and instance.items[t.index] is None
+            ]
+            stuck.extend(name for name in marked + waiting if name not in stuck)
+        self.events.append(Event("case_deadlocked", None, None, root.net.id, {"stuck": stuck}))
 
 
 # ---------------------------------------------------------------------- expression values

@@ -266,6 +266,26 @@ def test_deadlock_is_reported_with_the_stuck_nodes() -> None:
     assert error.value.code == "conflict"
 
 
+def test_deadlock_inside_a_running_subnet_is_reported() -> None:
+    case = start({
+        "id": "sdl",
+        "conditions": [{"id": "start", "type": "input", "flows": ["S"]}, {"id": "end", "type": "output"}],
+        "tasks": [{"id": "S", "subnet": "Sub", "flows": ["end"]}],
+        "nets": [{"id": "Sub", "conditions": [
+            {"id": "i", "type": "input", "flows": ["X"]}, {"id": "c1", "flows": ["J"]}, {"id": "o", "type": "output"}],
+            "tasks": [
+                {"id": "X", "split": "xor", "flows": [{"to": "c1", "default": True}, {"to": "Y", "predicate": "false()"}]},
+                {"id": "Y", "flows": ["J"]},
+                {"id": "J", "join": "and", "flows": ["o"]},
+            ]}],
+    })  # fmt: skip
+    case.start(item_of(case, "S"))
+    do(case, "X")
+    assert case.status == "deadlocked"
+    stuck = [e.payload for e in case.drain_events() if e.kind == "case_deadlocked"]
+    assert stuck == [{"stuck": ["Sub:c1", "Sub:J"]}]
+
+
 # ---------------------------------------------------------------------------- data
 
 
@@ -506,6 +526,11 @@ def test_timer_set_and_expiry_completes_the_item() -> None:
                        {"id": "B", "flows": ["end"], "timer": {"trigger": "started", "expiry": "2030-01-01T00:00:00Z"}}]))  # fmt: skip
     timers = [e for e in case.drain_events() if e.kind == "timer_set"]
     assert [(e.task_id, e.payload) for e in timers] == [("A", {"trigger": "enabled", "duration": "PT5M"})]
+    case.suspend()
+    with pytest.raises(EngineError) as error:
+        case.timer_expired(item_of(case, "A"))
+    assert error.value.code == "conflict"
+    case.resume()
     case.timer_expired(item_of(case, "A"))
     assert kinds(case, "item_completed") == ["A"]
     b = item_of(case, "B")
