@@ -353,7 +353,8 @@ def _require_running(case: Case, action: str) -> None:
 
 
 def _step_on_item(item_id: Any, action: str, call: Callable[[Any, WorkItem], None], *, actor: Any = None,
-                  allowed_states: tuple[str, ...] = LIVE_ITEM_STATES, output: dict[str, Any] | None = None) -> StepResult:
+                  allowed_states: tuple[str, ...] = LIVE_ITEM_STATES, output: dict[str, Any] | None = None,
+                  by_person: bool = False) -> StepResult:
     """Lock the item's case, check the item, run one engine call on it and persist the step."""
     with transaction.atomic():
         case = _lock_case(item_id=item_id)
@@ -367,6 +368,9 @@ def _step_on_item(item_id: Any, action: str, call: Callable[[Any, WorkItem], Non
         if row.state not in allowed_states:
             raise Conflict(f"Cannot {action} work item {item_id}: it is {row.state}.",
                            details={"work_item_id": str(item_id), "state": row.state})
+        if by_person and row.kind == "automated":
+            raise Conflict(f"Cannot {action} work item {item_id}: it is automated; a worker runs it.",
+                           details={"work_item_id": str(item_id), "kind": row.kind})
         engine_case = executor_for(case.spec).restore(case.engine_state)
         with operation(f"work_item.{action}", workflow_id=case.spec.spec_id, case_id=case.id, task_id=row.task_id,
                        pattern=task_pattern(task_definition(case.spec, row.net_id, row.task_id))):
@@ -381,14 +385,18 @@ def _as_uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def start_work_item(item_id: Any, *, actor: Any = None) -> StepResult:
-    """A person (or a worker) starts an enabled work item."""
+def start_work_item(item_id: Any, *, actor: Any = None, by_person: bool = False) -> StepResult:
+    """Start an enabled work item; `by_person` refuses automated items (workers run those)."""
     return _step_on_item(item_id, "start", lambda case, row: case.start(row.engine_id), actor=actor,
-                         allowed_states=(WorkItemState.ENABLED,))
+                         allowed_states=(WorkItemState.ENABLED,), by_person=by_person)
 
 
-def complete_work_item(item_id: Any, data: dict[str, Any] | None = None, *, actor: Any = None) -> StepResult:
-    """Complete a work item with output data (an enabled item is started first); the case advances."""
+def complete_work_item(item_id: Any, data: dict[str, Any] | None = None, *, actor: Any = None,
+                       by_person: bool = False) -> StepResult:
+    """Complete a work item with output data (an enabled item is started first); the case advances.
+
+    `by_person` (an API request) refuses automated items: their connector's worker completes them.
+    """
     output = dict(data or {})
 
     def complete(engine_case: Any, row: WorkItem) -> None:
@@ -396,7 +404,7 @@ def complete_work_item(item_id: Any, data: dict[str, Any] | None = None, *, acto
             engine_case.start(row.engine_id)
         engine_case.complete(row.engine_id, output)
 
-    return _step_on_item(item_id, "complete", complete, actor=actor, output=output)
+    return _step_on_item(item_id, "complete", complete, actor=actor, output=output, by_person=by_person)
 
 
 def fail_work_item(item_id: Any, reason: str) -> StepResult:

@@ -212,7 +212,7 @@ class WorkItemStartView(APIView):
     )
     def post(self, request: Request, item_id: str) -> Response:
         _parse(EmptyRequest, request.data or {})
-        services.start_work_item(item_id, actor=_actor(request))
+        services.start_work_item(item_id, actor=_actor(request), by_person=True)
         return Response(WorkItemOut(selectors.work_item_detail(item_id)).data)
 
 
@@ -234,7 +234,7 @@ class WorkItemCompleteView(APIView):
     )
     def post(self, request: Request, item_id: str) -> Response:
         body = _parse(CompleteWorkItemRequest, request.data or {})
-        services.complete_work_item(item_id, body["data"], actor=_actor(request))
+        services.complete_work_item(item_id, body["data"], actor=_actor(request), by_person=True)
         return Response(WorkItemOut(selectors.work_item_detail(item_id)).data)
 
 

@@ -145,3 +145,22 @@ def test_action_bodies_reject_unknown_fields(api_client, loan):
     assert response.status_code == 400 and "dta" in response.json()["error"]["details"]
     response = api_client.post(f"/api/v1/cases/{loan['case_id']}/cancel", {"force": True}, format="json")
     assert response.status_code == 400 and "force" in response.json()["error"]["details"]
+
+
+def test_people_cannot_start_or_complete_automated_items(api_client):
+    spec = {
+        "id": "auto-wait",
+        "conditions": [{"id": "start", "type": "input", "flows": ["calc"]}, {"id": "end", "type": "output"}],
+        "tasks": [{"id": "calc", "kind": "automated", "connector": {"name": "not-registered"}, "flows": ["end"]}],
+    }
+    register(api_client, spec)
+    from unittest import mock
+
+    with mock.patch("cases.tasks.run_automated_item.delay"):  # no worker picks it up in this test
+        case_id = start_case(api_client, "auto-wait")["case_id"]
+    [item] = case(api_client, case_id)["work_items"]
+    assert item["kind"] == "automated"
+    for action in ("start", "complete"):
+        response = api_client.post(f"/api/v1/work-items/{item['id']}/{action}", {}, format="json")
+        assert response.status_code == 409
+        assert "automated" in response.json()["error"]["message"]
