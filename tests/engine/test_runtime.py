@@ -554,3 +554,48 @@ def test_routing_loop_without_end_is_an_error_not_a_hang() -> None:
     with pytest.raises(EngineError) as error:
         case.complete(item, {})
     assert "loop" in error.value.message and case.status == "failed"
+
+
+def test_mi_composite_instances_each_run_a_subnet_and_threshold_withdraws_the_rest() -> None:
+    document = {
+        "id": "mic",
+        "variables": [{"name": "orders", "type": "array", "usage": "input"}, {"name": "done", "type": "array"}],
+        "conditions": [{"id": "start", "type": "input", "flows": ["M"]}, {"id": "end", "type": "output"}],
+        "tasks": [{"id": "M", "subnet": "Handle", "flows": ["end"], "multi_instance": {
+            "min": 1, "max": 5, "threshold": 2, "query": "orders", "variable": "order", "to": "done"}}],
+        "nets": [{"id": "Handle", "variables": [{"name": "order"}],
+                  "conditions": [{"id": "i", "type": "input", "flows": ["X"]}, {"id": "o", "type": "output"}],
+                  "tasks": [{"id": "X", "flows": ["o"]}]}],
+    }  # fmt: skip
+    case = start(document, {"orders": ["o1", "o2", "o3"]})
+    case.start(item_of(case, "M"))
+    children = [item for item in case.items.values() if item.parent is not None]
+    assert [child.kind for child in children] == ["composite"] * 3
+    for child in children:
+        case.start(child.id)
+    xs = [item for item in case.items.values() if item.task == "X"]
+    assert sorted(x.data["order"] for x in xs) == ["o1", "o2", "o3"]
+    case.drain_events()
+    for x in xs[:2]:
+        case.start(x.id)
+        case.complete(x.id, {})
+    withdrawn = sorted(e.task_id for e in case.drain_events() if e.kind == "item_withdrawn")
+    assert withdrawn == ["M", "X"], "the third instance and its subnet's work item are withdrawn"
+    assert case.status == "completed"
+    assert [entry["order"] for entry in case.data["done"]] == ["o1", "o2"]
+
+
+def test_cancellation_set_withdraws_an_mi_task_with_its_instances() -> None:
+    case = start(spec([
+        {"id": "A", "flows": ["M", "K"]},
+        {"id": "M", "flows": ["J"], "multi_instance": {"min": 2, "max": 2}},
+        {"id": "K", "flows": ["J"], "cancels": ["M"]},
+        {"id": "J", "join": "xor", "flows": ["end"]},
+    ]))  # fmt: skip
+    do(case, "A")
+    case.start(item_of(case, "M"))
+    assert len([item for item in case.items.values() if item.parent]) == 2
+    case.drain_events()
+    do(case, "K")
+    assert kinds(case, "item_withdrawn") == ["M", "M", "M"]
+    assert enabled(case) == ["J"]
