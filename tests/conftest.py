@@ -67,6 +67,12 @@ def api_client(make_user, client_for) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
+def _no_rate_limit_by_default(settings):
+    """Test clients send hundreds of requests a second; tests/ops/test_ops_ratelimit.py sets its own limit."""
+    settings.WORKFLOW_RATE_LIMIT = 1_000_000
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Tests create many users: hash their passwords cheaply."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

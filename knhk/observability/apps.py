@@ -9,6 +9,8 @@ class ObservabilityConfig(AppConfig):
     verbose_name = "Observability"
 
     def ready(self) -> None:
+        # metrics first: it chooses the Prometheus multiprocess directory before prometheus_client loads.
+        import knhk.observability.metrics  # noqa: F401
         from knhk.observability import celery_signals, tracing
 
         tracing.setup_tracing()

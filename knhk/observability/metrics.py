@@ -27,14 +27,38 @@ logger = logging.getLogger("knhk.metrics")
 
 def _multiprocess_dir() -> Path | None:
     """Choose the directory before prometheus_client is first imported (it decides at import)."""
-    if "prometheus_client" not in sys.modules:
-        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path(settings.WORKFLOW_STATE_PATH) / "prometheus"))
+    defaulted = "PROMETHEUS_MULTIPROC_DIR" not in os.environ and "prometheus_client" not in sys.modules
+    if defaulted:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(settings.WORKFLOW_STATE_PATH) / "prometheus")
     raw = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not raw:
         return None
     path = Path(raw)
     path.mkdir(parents=True, exist_ok=True)
+    if defaulted:
+        _remove_dead_process_files(path)
     return path
+
+
+def _remove_dead_process_files(path: Path) -> None:
+    """Embedded/development default directory: drop the files of processes that no longer run.
+
+    (A deployment sets PROMETHEUS_MULTIPROC_DIR itself and gunicorn empties it at start; see deploy/.)
+    """
+    for file in path.glob("*_*.db"):
+        pid = file.stem.rsplit("_", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            file.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 MULTIPROC_DIR = _multiprocess_dir()
