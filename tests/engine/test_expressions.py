@@ -1,0 +1,157 @@
+"""Expressions as YAWL writes them: XPath predicates, XQuery element constructors, root names, JSON values."""
+
+from __future__ import annotations
+
+from xml.etree.ElementTree import tostring
+
+import pytest
+
+from knhk.engine.expressions import (
+    ExpressionError,
+    compile_expression,
+    element_to_json,
+    net_document,
+    rename_root,
+    root_names,
+    to_json_value,
+)
+
+ORDER = {
+    "POrder": {
+        "Company": {"Name": "ACME", "City": "Brisbane"},
+        "Order": {"OrderNumber": "42", "RevisionNumber": 2, "Lines": {"Line": [{"No": 1}, {"No": 2}]}},
+        "Prepaid": True,
+    },
+    "time": "",
+    "time-fallback": "10000",
+    "stubList": {"stub": ["", "", ""]},
+    "amount": 1500,
+}
+
+
+@pytest.fixture
+def document():
+    return net_document("Ordering", ORDER)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/Ordering/POrder/Order/OrderNumber/text()='42'", True),
+        ("/Ordering/POrder/Order/OrderNumber/text()='43'", False),
+        ("number(/Ordering/amount) > 1000", True),
+        ("amount > 3000", False),
+        ("/Ordering/POrder/Prepaid/text()='true'", True),
+        ("exists(/Ordering/POrder/Company/Name) and empty(/Ordering/POrder/Missing)", True),
+        ("true()", True),
+        ("false()", False),
+    ],
+)
+def test_predicates_as_yawl_writes_them(document, text: str, expected: bool) -> None:
+    assert compile_expression(text).test(document) is expected
+
+
+def test_constructor_with_children_copies_the_selected_elements(document) -> None:
+    value = compile_expression("<POrder>{/Ordering/POrder/*}</POrder>").value(document)
+    assert value == ORDER["POrder"] | {"Order": {**ORDER["POrder"]["Order"], "RevisionNumber": "2",
+                                                 "Lines": {"Line": [{"No": "1"}, {"No": "2"}]}},
+                                       "Prepaid": "true"}  # fmt: skip
+
+
+def test_nested_constructors_literal_text_and_arithmetic(document) -> None:
+    expression = compile_expression(
+        "<Order> <Number>{/Ordering/POrder/Order/OrderNumber/text()}</Number> <Currency>AUD</Currency>"
+        " <Revision>{/Ordering/POrder/Order/RevisionNumber/text()+1}</Revision> <Remarks/></Order>"
+    )
+    [element] = expression.evaluate(document)
+    assert tostring(element, encoding="unicode") == (
+        "<Order><Number>42</Number><Currency>AUD</Currency><Revision>3</Revision><Remarks /></Order>"
+    )
+    assert expression.value(document) == {"Number": "42", "Currency": "AUD", "Revision": "3", "Remarks": ""}
+
+
+def test_text_around_an_enclosed_expression_is_kept(document) -> None:
+    expression = compile_expression("<expiry>P{count(/Ordering/stubList/stub)}D</expiry>")
+    assert expression.value(document) == "P3D"
+
+
+def test_if_then_else_inside_a_constructor_on_beta_data(document) -> None:
+    # Timer.xml: an empty `time` falls back to `time-fallback`; Beta writes /data/ for the net root
+    expression = compile_expression(
+        "<time> {if ( /data/time/text() ) then /data/time/text() else /data/time-fallback/text() }</time>"
+    )
+    assert expression.value(document, "xs:string") == "10000"
+
+
+def test_constructor_inside_an_if_branch(document) -> None:
+    expression = compile_expression(
+        "<Notices>{if (count(/Ordering/Notices/*) = 0) then <Notice><No>placeholder</No></Notice>"
+        " else /Ordering/Notices/*}</Notices>"
+    )
+    assert expression.value(document) == {"Notice": {"No": "placeholder"}}
+
+
+def test_splitting_query_yields_one_item_per_element(document) -> None:
+    result = compile_expression("for $d in (/data/stubList)/* return $d").evaluate(document)
+    assert [element.tag for element in result] == ["stub", "stub", "stub"]
+
+
+def test_root_name_is_independent_of_the_document_root(document) -> None:
+    # a completed mapping names the decomposition (/Approve/...) while the engine may name the task
+    output = net_document("Approve_Purchase_Order_1901", {"POApproval": "true"})
+    assert (
+        compile_expression("<POApproval>{/Approve/POApproval/text()}</POApproval>").value(
+            output, "xs:boolean"
+        )
+        is True
+    )
+
+
+def test_root_names_and_rename_skip_string_literals_and_later_steps() -> None:
+    text = "/data/a/text() = '/data/b' and //data/c and count(/data/d/e) > 0 and </x>"
+    assert root_names(text) == {"data"}
+    assert rename_root(text, "data", "Net") == (
+        "/Net/a/text() = '/data/b' and //Net/c and count(/Net/d/e) > 0 and </x>"
+    )
+
+
+def test_placeholder_functions_of_yawl_test_files_are_true(document) -> None:
+    assert compile_expression("random1()").test(document) is True
+    assert compile_expression("random2() and true()").test(document) is True
+
+
+def test_compile_is_cached() -> None:
+    assert compile_expression("<a>{/N/b/text()}</a>") is compile_expression("<a>{/N/b/text()}</a>")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/Net/a[", "<a>{/Net/b/text()}</b>", "<a>{/Net/b/text()</a>", "unknown-function(1)", "<a x='{1}'/>", ""],
+)
+def test_bad_expressions_raise_expression_error_naming_the_text(text: str) -> None:
+    with pytest.raises(ExpressionError) as failure:
+        compile_expression(text)
+    assert "expression" in str(failure.value)
+
+
+def test_evaluation_failure_is_an_expression_error(document) -> None:
+    expression = compile_expression("xs:integer(/Ordering/POrder/Company/Name/text())")
+    with pytest.raises(ExpressionError, match="failed"):
+        expression.evaluate(document)
+
+
+def test_json_values_typed_by_xsd_type() -> None:
+    element = net_document("v", {"n": "7", "d": "2.5", "b": "true", "s": "007"})
+    assert to_json_value(element.find("n"), "xs:int") == 7
+    assert to_json_value(element.find("d"), "xs:double") == 2.5
+    assert to_json_value(element.find("b"), "boolean") is True
+    assert to_json_value(element.find("s"), "xs:string") == "007"
+    assert to_json_value([]) is None
+    assert to_json_value(["a", "b"]) == ["a", "b"]
+
+
+def test_repeated_children_become_a_list_and_render_back() -> None:
+    data = {"lines": {"line": ["apples", "pears"]}, "empty": ""}
+    document = net_document("Net", data)
+    assert element_to_json(document) == data
+    assert document.find("empty").text is None  # an empty string is an element without text
