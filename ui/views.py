@@ -336,9 +336,12 @@ def audit_review(request: HttpRequest) -> HttpResponse:
     )
     query = _query_without_page(request) if form.is_valid() else ""
     export = reverse("audit-export")
+    page = _page(request, records)
     return render(request, "ui/audit.html", {
         "form": form,
-        "page": _page(request, records),
+        "page": page,
+        "rows": [(record, json.dumps(record.data, ensure_ascii=False, sort_keys=True) if record.data else "")
+                 for record in page.object_list],
         "query": query,
         "chain": verify_chain(),
         "export_csv": f"{export}?{urlencode({'format': 'csv'})}{'&' + query if query else ''}",

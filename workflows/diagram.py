@@ -537,13 +537,11 @@ class _NetDrawing:
             f'<path d="{path}" marker-end="url(#{self.dom_id}-arrow)"/>',
         ]
         mid_a, mid_b = points[(len(points) - 1) // 2], points[(len(points) - 1) // 2 + 1]
-        mx, my = (mid_a[0] + mid_b[0]) / 2, (mid_a[1] + mid_b[1]) / 2
         label = short_predicate(arc.predicate) if arc.predicate else ""
         if arc.default:
             label = f"{label} (default)".strip()
         if label:
-            parts.append(f'<text class="predicate" x="{_fmt(mx)}" y="{_fmt(my - 5)}" '
-                         f'text-anchor="middle">{escape(label)}</text>')  # fmt: skip
+            parts.append(self._arc_label(label, mid_a, mid_b))
         if self.overlay is not None and source.kind == "task" and target.kind == "task":
             tokens = self.overlay.tokens.get(implicit_condition_id(arc.source, arc.target), 0)
             if tokens:  # a token in the implicit condition sits on the arc, clear of the label
@@ -551,6 +549,18 @@ class _NetDrawing:
                 parts.append(f'<g class="implicit marked">{self._token(tx, ty, tokens)}</g>')
         parts.append("</g>")
         return "".join(parts)
+
+    @staticmethod
+    def _arc_label(label: str, a: tuple[float, float], b: tuple[float, float]) -> str:
+        """A label beside the middle of segment a-b, on its upper side, running away from the line."""
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        length = math.hypot(dx, dy) or 1.0
+        nx, ny = -dy / length, dx / length
+        if ny > 0:
+            nx, ny = -nx, -ny
+        anchor = "middle" if abs(nx) < 0.35 else ("end" if nx < 0 else "start")
+        x, y = (a[0] + b[0]) / 2 + nx * 6, (a[1] + b[1]) / 2 + ny * 6 - (2 if anchor == "middle" else 0)
+        return f'<text class="predicate" x="{_fmt(x)}" y="{_fmt(y)}" text-anchor="{anchor}">{escape(label)}</text>'
 
     def _cancel_regions(self) -> list[str]:
         """Per cancelling task, a hidden group outlining its cancellation set (shown on demand)."""

@@ -177,3 +177,24 @@ def test_keyboard_reaches_the_main_actions_and_region_toggles(live_server, page,
     page.locator(".diagram-panel").first.screenshot(path=str(ARTIFACTS / "diagram-cancellation-region.png"))
     page.keyboard.press("Space")
     assert toggle.get_attribute("aria-pressed") == "false" and not region.is_visible()
+
+
+@pytest.mark.shared
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_orderfulfillment_diagrams_render_in_the_browser(live_server, page, make_user, shared_dir):
+    """The orderfulfillment.yawl nets (shared material, uploaded as is) as the browser shows them."""
+    make_user("olaf", "workflow-admin")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("User name").fill("olaf")
+    page.get_by_label("Password").fill("pw-olaf")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/ui/workflows/upload/")
+    page.get_by_label("Specification file").set_input_files(str(shared_dir / "yawl" / "orderfulfillment.yawl"))
+    page.get_by_role("button", name="Upload and verify").click()
+    page.get_by_text(re.compile(r"Registered .* version 1")).wait_for()
+    diagrams = page.locator("svg.net-diagram")
+    assert diagrams.count() == 9
+    for index in range(diagrams.count()):
+        box = diagrams.nth(index).bounding_box()
+        assert box["width"] > 100 and box["height"] > 50
+    page.screenshot(path=str(ARTIFACTS / "orderfulfillment.png"), full_page=True)
