@@ -20,10 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
+# Run as a script, Python puts bench/ first on the path, where http.py would hide the standard
+# library's http package: import from the repository root instead.
+if sys.path and Path(sys.path[0]).resolve() == REPO / "bench":
+    sys.path[0] = str(REPO)
+elif str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import engine  # noqa: E402
+from bench import engine, http  # noqa: E402
 from bench.harness import Result, Timing  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
@@ -78,7 +82,7 @@ def write_results(results: list[Result], header: dict[str, str], directory: Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter runs (a smoke test)")
-    parser.add_argument("--only", choices=["engine"], help="run one group of benchmarks")
+    parser.add_argument("--only", choices=["engine", "http"], help="run one group of benchmarks")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for latest.md / latest.json")
     args = parser.parse_args(argv)
 
@@ -87,8 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     timing = Timing(repeat=3, run_seconds=0.05) if args.quick else Timing(repeat=7, run_seconds=0.3)
     peer_timing = Timing(repeat=3, run_seconds=0.05) if args.quick else Timing(repeat=5, run_seconds=0.5)
     results: list[Result] = []
-    print("Engine hot path (KNHK vs SpiffWorkflow, same process):", flush=True)
-    results += engine.run(timing, peer_timing)
+    facts: dict[str, str] = {}
+    if args.only in (None, "engine"):
+        print("Engine hot path (KNHK vs SpiffWorkflow, same process):", flush=True)
+        results += engine.run(timing, peer_timing)
+    if args.only in (None, "http"):
+        print("End to end over HTTP:", flush=True)
+        durations = (http.Durations(warmup=1, throughput=4, fixed_rate=4, list_requests=20, scale_cases=20_000)
+                     if args.quick else http.Durations())
+        rows, facts = http.run(durations)
+        results += rows
     header = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": git_commit(),
@@ -98,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "method": (f"median of {timing.repeat} runs of >= {timing.run_seconds}s (peer: {peer_timing.repeat} runs "
                    f"of >= {peer_timing.run_seconds}s), time.perf_counter_ns; specs built and compiled outside "
                    "the timed region"),
+        **facts,
         "duration": f"{time.monotonic() - started:.0f}s",
     }
     print(write_results(results, header, args.out))
