@@ -12,7 +12,12 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_login_failed
+
         from accounts import schema  # noqa: F401  (registers the OpenAPI security schemes)
+        from accounts.services import record_failed_login
+
+        user_login_failed.connect(record_failed_login, dispatch_uid="accounts.audit_failed_login")
 
         if not getattr(settings, "WORKFLOW_AUTH_ENABLED", True):
             logging.getLogger("knhk.security").warning(

@@ -29,11 +29,13 @@ def _change(change: Any, action: str, actor: Any, spec_id: str, right: str, hold
     return changed
 
 
-def record_failed_login(username: str, reason: str) -> None:
-    """One `auth.login_failed` record (its own transaction: the request changes nothing else)."""
+def record_failed_login(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    """Receiver of Django's `user_login_failed` (token endpoint, admin and UI logins): one record."""
+    username = str(credentials.get("username") or "")[:150]
+    channel = getattr(request, "path", "") if request is not None else ""
     with transaction.atomic():
         record("auth.login_failed", actor="anonymous", outcome=Outcome.FAILURE,
-               data={"username": username[:150], "reason": reason})
+               data={"username": username, "path": channel})
 
 
 def _describe(right: str, holder: dict[str, Any]) -> dict[str, str]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,19 +13,12 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from accounts import rights
 from accounts.permissions import ApiAccess
 from accounts.serializers import GrantListSerializer, GrantSerializer
-from accounts.services import grant_right, record_failed_login, revoke_right
+from accounts.services import grant_right, revoke_right
 
 
 class TokenObtainView(TokenObtainPairView):
-    """`POST {"username", "password"}` -> `{"access", "refresh"}`; a wrong password is audited."""
-
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        try:
-            return super().post(request, *args, **kwargs)
-        except AuthenticationFailed as failure:
-            username = request.data.get("username") if isinstance(request.data, dict) else None
-            record_failed_login(str(username or ""), str(failure.detail))
-            raise
+    """`POST {"username", "password"}` -> `{"access", "refresh"}`; a wrong password is audited
+    (`auth.login_failed`, through Django's user_login_failed signal)."""
 
 
 class TokenRefresh(TokenRefreshView):

@@ -56,8 +56,17 @@ def test_a_failed_login_is_refused_and_audited(anonymous_client, make_user):
     _assert_error(response, 401, "no_active_account")
     failed = AuditRecord.objects.get(action="auth.login_failed")
     assert (failed.outcome, failed.data["username"], failed.request_id) == ("failure", "alice", "req-42")
+    assert failed.data["path"] == "/api/v1/auth/token"
     _assert_error(anonymous_client.post("/api/v1/auth/token/refresh", {"refresh": "junk"}, format="json"), 401)
     _assert_error(anonymous_client.post("/api/v1/auth/token", {"username": "alice"}, format="json"), 400, "invalid")
+
+
+def test_a_failed_browser_login_is_audited_too(client, make_user):
+    make_user("alice")
+    response = client.post("/admin/login/", {"username": "alice", "password": "wrong"})
+    assert response.status_code == 200  # the login form again
+    failed = AuditRecord.objects.get(action="auth.login_failed")
+    assert (failed.data["username"], failed.data["path"]) == ("alice", "/admin/login/")
 
 
 # --------------------------------------------------------------------------- one allowed, one refused per role
