@@ -449,6 +449,8 @@ def coerce_text(text: str, xsd_type: str | None = None) -> Any:
         if kind == "int":
             return int(stripped)
         if kind == "number":
+            if re.fullmatch(r"[+-]?\d+", stripped):
+                return int(stripped)  # a whole number keeps its JSON integer form
             number = float(stripped)
             return number if number == number and abs(number) != float("inf") else stripped
     except ValueError:

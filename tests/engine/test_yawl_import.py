@@ -69,7 +69,7 @@ def test_conditions_flows_predicates_orderings_defaults(constructs) -> None:
     assert (register["join"], register["split"]) == ("xor", "xor")
     assert register["flows"] == [
         {"to": "review", "predicate": "number(/Main/amount) > 1000", "ordering": 0},
-        {"to": "auto_approve", "predicate": "true()", "ordering": 1, "default": True},
+        {"to": "auto_approve", "ordering": 1, "default": True},  # true() is the absent predicate
     ]
 
 
@@ -101,7 +101,7 @@ def test_cancellation_set_with_implicit_condition(constructs) -> None:
 
 def test_multiple_instance_attributes(constructs) -> None:
     assert by_id(constructs["tasks"], "notify")["multi_instance"] == {
-        "min": 1, "max": 10, "threshold": 10, "creation": "static",
+        "min": 1, "max": 10, "creation": "static",  # threshold = max: every instance, as no threshold
         "query": "for $l in (/Main/order/lines)/* return $l",
         "variable": "line",
         "aggregate": "<line>{/Notify/line/text()}</line>",
@@ -155,12 +155,14 @@ def test_beta_root_net_subnet_and_queries_renamed(beta) -> None:
     assert beta["root_net"] == "trip"
     register = by_id(beta["tasks"], "register")
     assert register["flows"][0] == {"to": "car", "predicate": "/trip/want_car = 'true'"}
-    assert register["inputs"] == [{"name": "customer", "type": "xs:string", "query": "/trip/customer"}]
+    # /data/customer copies the same-named variable: the spec format's default, so no query
+    assert register["inputs"] == [{"name": "customer", "type": "xs:string"}]
+    assert by_id(beta["tasks"], "pay")["inputs"][0]["query"] == "<nights>{/trip/nights/text() * 2}</nights>"
     car = by_id(beta["tasks"], "car")
     assert car["output_mappings"] == [{"query": "/car/carDetails", "to": "carDetails"}]
     assert car["outputs"] == [{"name": "carDetails", "type": "xs:string", "required": True}]
     assert by_id(beta["tasks"], "pay")["subnet"] == "payment"
-    assert by_id(beta["nets"][0]["tasks"], "charge")["inputs"][0]["query"] == "/payment/nights"
+    assert by_id(beta["nets"][0]["tasks"], "charge")["inputs"] == [{"name": "nights", "type": "xs:int"}]
 
 
 def test_beta_values_and_multiple_instances(beta) -> None:
@@ -168,7 +170,7 @@ def test_beta_values_and_multiple_instances(beta) -> None:
     assert variables["want_car"]["initial"] is True and variables["nights"]["initial"] == 2
     assert variables["legs"]["type"] == "any" and variables["legs"]["initial"] == {"leg": ["out", "back"]}
     assert by_id(beta["tasks"], "book_legs")["multi_instance"] == {
-        "min": 1, "max": 5, "threshold": 5, "creation": "dynamic",
+        "min": 1, "max": 5, "creation": "dynamic",
         "query": "for $d in (/trip/legs)/* return $d", "variable": "leg",
     }  # fmt: skip
     assert by_id(beta["tasks"], "close")["cancels"] == ["car", "book_legs"]

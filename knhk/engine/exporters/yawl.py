@@ -15,6 +15,8 @@ from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
 from knhk.engine.importers import SpecFileError
 from knhk.engine.importers.yawl import (
+    JSON_TYPE_PREFIX,
+    JSON_TYPES,
     XSD_NS,
     YAWL_NS,
     compose_splitting_query,
@@ -87,14 +89,32 @@ def _value_xml(value: Any) -> str:
 
 
 def _type_parts(variable: dict[str, Any]) -> tuple[str, str]:
-    """(type, namespace) as YAWL 4.0 writes a variable's type."""
+    """(type, namespace) as YAWL 4.0 writes a variable's type; a spec-format type name becomes a
+    `knhk_<type>` type of the specification's schema (see `_json_type_declaration`)."""
     original = _yawl(variable).get("type")
     if isinstance(original, str) and original:
         return original, XSD_NS
     spec_type = str(variable.get("type") or "any")
     if spec_type.startswith(("xs:", "xsd:")):
         return spec_type.split(":", 1)[1], XSD_NS
-    return _JSON_TYPES.get(spec_type, "anyType"), XSD_NS
+    if spec_type in JSON_TYPES:
+        return JSON_TYPE_PREFIX + spec_type, XSD_NS
+    return "anyType", XSD_NS
+
+
+def _json_type_declaration(name: str) -> Element:
+    """The XML Schema declaration of `knhk_<type>` (a spec-format type written to YAWL)."""
+    spec_type = name[len(JSON_TYPE_PREFIX) :]
+    if spec_type in _JSON_TYPES:
+        declaration = Element(f"{{{XSD_NS}}}simpleType", {"name": name})
+        SubElement(declaration, f"{{{XSD_NS}}}restriction", {"base": f"xs:{_JSON_TYPES[spec_type]}"})
+        return declaration
+    declaration = Element(f"{{{XSD_NS}}}complexType", {"name": name})
+    sequence = SubElement(declaration, f"{{{XSD_NS}}}sequence")
+    SubElement(
+        sequence, f"{{{XSD_NS}}}any", {"minOccurs": "0", "maxOccurs": "unbounded", "processContents": "lax"}
+    )
+    return declaration
 
 
 class _Exporter:
@@ -122,7 +142,8 @@ class _Exporter:
         if self.spec.get("description"):
             _add(specification, "documentation", self.spec["description"])
         specification.append(self.metadata())
-        specification.append(self.schema())
+        schema = self.schema()
+        specification.append(schema)
         for net in self.nets:
             specification.append(self.net(net))
         for decomposition_id, (task, _net) in self.atomic.items():
@@ -136,6 +157,11 @@ class _Exporter:
                         "extensions": {"yawl": extras if isinstance(extras, dict) else {}},
                     }
                     specification.append(self.atomic_decomposition(decomposition_id, task))
+        declared = {declaration.get("name") for declaration in schema}
+        used = {type_name.text for type_name in root.iter("type")}
+        for name in sorted(used - declared):
+            if name and name.startswith(JSON_TYPE_PREFIX):
+                schema.append(_json_type_declaration(name))
         layout = _stored_xml(self.yawl.get("layout"), "layout")
         if layout is not None:
             root.append(_into_yawl_namespace(layout))
@@ -358,7 +384,7 @@ class _Exporter:
         _add(data_input, "formalInputParam", str(mi.get("variable") or "null"))
         if mi.get("aggregate") or mi.get("to"):
             data_output = _add(element, "miDataOutput")
-            aggregate = mi.get("aggregate") or f"/{output_root}/*"
+            aggregate = mi.get("aggregate") or f"/{output_root}"  # each instance's whole output
             _add(data_output, "formalOutputExpression", query=str(aggregate))
             joining = yawl.get("mi_joining_expression") or f"/{output_root}/*"
             _add(data_output, "outputJoiningExpression", query=str(joining))

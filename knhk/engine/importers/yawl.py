@@ -93,6 +93,9 @@ XSD_BUILTINS = frozenset(
     ]
 )
 _SINGLE_STEP = re.compile(r"^\s*/\s*[A-Za-z_][\w.\-]*\s*$")
+# the spec format's own type names; the exporter declares them in the XML Schema as knhk_<type>
+JSON_TYPES = ("string", "integer", "number", "boolean", "object", "array")
+JSON_TYPE_PREFIX = "knhk_"
 _XML_NAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_.:-]")
 _TRIGGERS = {"OnEnabled": "enabled", "OnExecuting": "started"}
@@ -239,7 +242,9 @@ def _schema_types(schema: Element | None) -> dict[str, str]:
         name = declaration.get("name")
         if not name:
             continue
-        if _local(declaration.tag) == "complexType":
+        if name.startswith(JSON_TYPE_PREFIX) and name[len(JSON_TYPE_PREFIX) :] in JSON_TYPES:
+            types[name] = name[len(JSON_TYPE_PREFIX) :]  # written by our exporter for a JSON type
+        elif _local(declaration.tag) == "complexType":
             types[name] = "object"
         elif _local(declaration.tag) == "simpleType":
             restriction = _child(declaration, "restriction")
@@ -251,7 +256,7 @@ def _schema_types(schema: Element | None) -> dict[str, str]:
 
 def xml_value(text: str | None, spec_type: str) -> Any:
     """An XML value (YAWL initial value, element content) as JSON, typed by its declared type;
-    None for an empty value."""
+    an empty value is "" for a string, [] for an array, else None."""
     if text is None:
         return None
     if "<" in text:
@@ -259,11 +264,15 @@ def xml_value(text: str | None, spec_type: str) -> Any:
             wrapper = SafeET.fromstring(f"<value>{text}</value>", forbid_dtd=True)
         except (ParseError, DefusedXmlException):
             return text
+        if spec_type == "array":
+            return [element_to_json(child) for child in wrapper]
         if len(wrapper):
             return element_to_json(wrapper)
         text = wrapper.text or ""
     if not text.strip():
-        return None
+        if spec_type in ("string", "xs:string"):
+            return text
+        return [] if spec_type == "array" else None
     return coerce_text(text, spec_type)
 
 
@@ -493,7 +502,7 @@ class _Importer:
         predicate = _child(element, "predicate")
         if predicate is not None:
             text = (predicate.text or "").strip()
-            if text:
+            if text and text != "true()":  # an absent predicate is true()
                 flow["predicate"] = self.net_query(text, net_id)
             ordering = _int(
                 predicate.get("ordering"), self.where(f"net {net_id!r}: flow to {target!r} ordering")
@@ -611,7 +620,11 @@ class _Importer:
             entry: dict[str, Any] = {"name": name}
             if name in input_params:
                 self.typed(entry, input_params[name])
-            entry["query"] = self.net_query(query, net_id)
+            query = self.net_query(query, net_id)
+            if (
+                query.replace(" ", "") != f"/{net_id}/{name}"
+            ):  # copying the same-named variable is the default
+                entry["query"] = query
             inputs.append(entry)
         if inputs:
             task["inputs"] = inputs
@@ -669,6 +682,8 @@ class _Importer:
             # a threshold above the maximum means "all instances" (YAWL accepts it; the spec format does not)
             yawl["mi_threshold"] = mi["threshold"]
             mi["threshold"] = mi["max"]
+        if "max" in mi and mi.get("threshold") == mi["max"]:
+            del mi["threshold"]  # the same as no threshold: every instance must complete
         mi["creation"] = code
         data_input = _child(element, "miDataInput")
         if data_input is not None:
@@ -691,7 +706,7 @@ class _Importer:
         if data_output is not None:
             formal = _child(data_output, "formalOutputExpression")
             aggregate = _present(formal.get("query") if formal is not None else None)
-            if aggregate:
+            if aggregate and not _SINGLE_STEP.match(aggregate):  # `/Task` is each whole output
                 mi["aggregate"] = self.beta_query(aggregate, output_root)
             joining = _child(data_output, "outputJoiningExpression")
             joining_query = _present(joining.get("query") if joining is not None else None)
