@@ -11,11 +11,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import operator
+import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from knhk.engine.expressions import Expression, compile_expression
+from elementpath.datatypes import UntypedAtomic
+
+from knhk.engine.expressions import ExpressionError, compile_expression
 from knhk.engine.spec import Net, Specification, Task, implicit_condition_id
 from knhk.engine.verify import Problem, errors_only, verify
 
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SpecInvalid",
     "Executor",
+    "Predicate",
     "CompiledNet",
     "CompiledTask",
     "CompiledMI",
@@ -48,6 +54,95 @@ class SpecInvalid(ValueError):
         self.problems = problems
         errors = errors_only(problems)
         super().__init__("invalid specification: " + "; ".join(p.message for p in errors))
+
+
+# ---------------------------------------------------------------------------- predicates
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
+_COMPARISON = re.compile(
+    r"""^\s*(?:/(?P<root>[A-Za-z_][\w.-]*)/)?(?P<name>[A-Za-z_][\w.-]*)(?P<text>/text\(\))?"""
+    r"""\s*(?P<op>!=|<=|>=|=|<|>)\s*"""
+    r"""(?P<literal>-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|-?\.\d+(?:[eE][+-]?\d+)?|'(?:[^']|'')*'|"(?:[^"]|"")*"|true\(\)|false\(\))"""
+    r"""\s*$"""
+)
+_MISSING = object()
+
+
+def _literal(text: str) -> Any:
+    if text in ("true()", "false()"):
+        return text == "true()"
+    if text[0] in "'\"":
+        return text[1:-1].replace(text[0] * 2, text[0])
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    return float(text)
+
+
+def _simple_checks(text: str) -> tuple[tuple[str, bool, Callable[[Any, Any], bool], Any], ...] | None:
+    """`name op literal` comparisons joined by `and` (names optionally `/Root/name[/text()]`), or None."""
+    checks = []
+    roots = set()
+    for part in re.split(r"\s+and\s+", text.strip()):
+        match = _COMPARISON.match(part)
+        if match is None:
+            return None
+        if match["root"]:
+            roots.add(match["root"])
+        checks.append(
+            (match["name"], bool(match["text"]), _OPERATORS[match["op"]], _literal(match["literal"]))
+        )
+    return tuple(checks) if len(roots) <= 1 else None
+
+
+class Predicate:
+    """A compiled flow predicate.
+
+    Simple comparisons of a net variable with a literal (`amount > 1000`, `/Net/ok/text() = 'true'`,
+    joined by `and`) are decided on the net data directly: the variable is rendered as the XML text
+    `net_document` would give it and compared as an xs:untypedAtomic with elementpath's own type, which
+    is what the XPath general comparison does. Anything else (and any list or object value) is
+    evaluated as XPath. A comparison that raises (e.g. 'abc' = 1) makes the predicate false, as the
+    runtime treats a failing predicate.
+    """
+
+    __slots__ = ("expression", "checks")
+
+    def __init__(self, text: str) -> None:
+        self.expression = compile_expression(text)
+        self.checks = _simple_checks(text) if self.expression.constant is None else None
+
+    def holds(self, data: dict[str, Any], document: Callable[[], Any]) -> bool:
+        """The predicate's truth over net data (`document()` gives the XML document when needed)."""
+        checks = self.checks
+        if checks is not None:
+            verdict = True
+            for name, text_only, compare, literal in checks:
+                value = data.get(name, _MISSING)
+                if value is _MISSING:
+                    verdict = False
+                    continue
+                if isinstance(value, dict | list):
+                    break  # nested or repeated elements: XPath decides
+                if isinstance(value, bool):
+                    text = "true" if value else "false"
+                else:
+                    text = "" if value is None else str(value)
+                if not text and text_only:
+                    verdict = False  # no text node: an empty sequence compares false
+                    continue
+                try:
+                    if not compare(UntypedAtomic(text), literal):
+                        verdict = False
+                except (ValueError, TypeError, ArithmeticError):
+                    verdict = False
+            else:
+                return verdict
+        try:
+            return self.expression.test(document())
+        except ExpressionError:
+            return False
 
 
 class CompiledMI:
@@ -86,7 +181,7 @@ class CompiledTask:
         self.split = _CODES[task.split]
         self.preset: tuple[int, ...] = ()
         self.preset_mask = 0
-        self.postset: tuple[tuple[int, Expression | None, bool], ...] = ()
+        self.postset: tuple[tuple[int, Predicate | None, bool], ...] = ()
         self.postset_mask = 0
         self.postset_conditions: tuple[int, ...] = ()
         self.cancel_mask = 0
@@ -168,8 +263,8 @@ class CompiledNet:
                     target = self.condition_index[flow.to]
                 predicate = None
                 if ctask.split != AND and flow.predicate is not None:
-                    predicate = compile_expression(flow.predicate)
-                    if predicate.constant is True:
+                    predicate = Predicate(flow.predicate)
+                    if predicate.expression.constant is True:
                         predicate = None
                 is_default = flow.default or (ctask.split != AND and len(ctask.spec.flows) == 1)
                 postset.append((target, predicate, is_default))

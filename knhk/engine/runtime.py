@@ -14,7 +14,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree.ElementTree import Element
 
-from knhk.engine.compile import AND, XOR, CompiledNet, CompiledTask
+from knhk.engine.compile import AND, XOR, CompiledNet, CompiledTask, Predicate
 from knhk.engine.expressions import Expression, ExpressionError, net_document
 from knhk.engine.orjoin import orjoin_enabled
 
@@ -820,12 +820,9 @@ class Case:
 # ---------------------------------------------------------------------- expression values
 
 
-def _test(predicate: Expression, instance: NetInstance) -> bool:
-    """A predicate's truth over the net data; an expression that fails counts as false."""
-    try:
-        return predicate.test(instance.document())
-    except ExpressionError:
-        return False
+def _test(predicate: Predicate, instance: NetInstance) -> bool:
+    """A flow predicate's truth over the net data (one that fails to evaluate counts as false)."""
+    return predicate.holds(instance.data, instance.document)
 
 
 def _evaluate(expression: Expression, document: Element, type_name: str) -> Any:

@@ -136,3 +136,57 @@ def test_block_structured_nets_always_complete(block: tuple, seed: int, cut: int
     # no cancellation, no deferred choice: nothing is ever withdrawn (an OR-join firing early would
     # leave a token behind that the net's completion withdraws)
     assert [e for e in events if e.kind == "item_withdrawn"] == []
+
+
+# ---------------------------------------------------------------------------- predicate fast path
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 12),
+    st.floats(allow_nan=True, allow_infinity=True, width=32),
+    st.sampled_from(
+        ["", " 1 ", "1", "0", "10", "1_0", "1e1", "abc", "true", "false", "INF", "-INF", "NaN", ".5", "b"]
+    ),
+)
+literals = st.sampled_from(
+    ["0", "1", "10", "-1", "1.5", ".5", "1e1", "'1'", "'abc'", '"b"', "''", "true()", "false()"]
+)
+comparisons = st.builds(
+    lambda root, name, text, op, literal: f"{root}{name}{text} {op} {literal}",
+    st.sampled_from(["", "/Net/", "/Other/"]),
+    st.sampled_from(["x", "y"]),
+    st.sampled_from(["", "/text()"]),
+    st.sampled_from(["=", "!=", "<", "<=", ">", ">="]),
+    literals,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    parts=st.lists(comparisons, min_size=1, max_size=2),
+    data=st.dictionaries(st.sampled_from(["x", "y"]), st.one_of(scalars, st.lists(scalars, max_size=2))),
+)
+def test_predicate_fast_path_agrees_with_xpath(parts: list[str], data: dict) -> None:
+    from knhk.engine.compile import Predicate
+    from knhk.engine.expressions import ExpressionError, net_document
+
+    text = " and ".join(parts)
+    predicate = Predicate(text)
+    document = net_document("Net", data)
+    try:
+        expected = predicate.expression.test(document)
+    except ExpressionError:
+        expected = False
+    assert predicate.holds(data, lambda: document) == expected, (text, data)
+
+
+def test_simple_predicates_take_the_fast_path() -> None:
+    from knhk.engine.compile import Predicate
+
+    for text in ("amount > 1000", "/Overall/PO_timedout/text()='false' and /Overall/POApproval/text()='true'",
+                 "x = 'it''s'", "ok = true()"):  # fmt: skip
+        assert Predicate(text).checks is not None, text
+    for text in ("count(x) > 1", "x = y", "/A/x = 1 and /B/y = 2", "x = 1 or y = 2"):
+        assert Predicate(text).checks is None, text
+    assert Predicate("x = 'it''s'").holds({"x": "it's"}, lambda: None)
