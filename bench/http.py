@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import secrets
 import shutil
@@ -303,10 +304,15 @@ async def _fixed_rate(stack: Stack, rate: float, seconds: float, items: list[str
                                  limits=limits, timeout=30) as client:
         async def one(due: float, kind: str, item: str | None) -> None:
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            if kind == "start":
-                answer = await client.post("/api/v1/cases", json={"spec_id": SPEC_ID, "data": {"amount": 1}})
-            else:
-                answer = await client.post(f"/api/v1/work-items/{item}/complete", json={"data": {"approved": True}})
+            try:
+                if kind == "start":
+                    answer = await client.post("/api/v1/cases", json={"spec_id": SPEC_ID, "data": {"amount": 1}})
+                else:
+                    answer = await client.post(f"/api/v1/work-items/{item}/complete",
+                                               json={"data": {"approved": True}})
+            except httpx.TransportError as exc:
+                failures.append(f"{kind} {type(exc).__name__}")
+                return
             latencies[kind].append((time.perf_counter() - due) * 1000)
             if answer.status_code >= 300:
                 failures.append(f"{kind} {answer.status_code}")
@@ -322,14 +328,14 @@ async def _fixed_rate(stack: Stack, rate: float, seconds: float, items: list[str
                 kind = "start"
             jobs.append(one(start + i / rate, kind, item))
         await asyncio.gather(*jobs)
-    if failures:
-        raise RuntimeError(f"{len(failures)} failed requests at {rate}/s, e.g. {failures[:3]}")
+    latencies["failed"] = failures  # type: ignore[assignment]
     return latencies
 
 
 def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
 
 
 def rss_mb(pid: int) -> float:
@@ -398,15 +404,21 @@ def fixed_rate_phase(stack: Stack, d: Durations, items: list[str]) -> list[Resul
                                "after the last was due") from None
 
     latencies = asyncio.run(bounded())
+    failures = latencies.pop("failed")
     every = latencies["start"] + latencies["complete"]
+    if not every:
+        raise RuntimeError(f"every request failed, e.g. {failures[:3]}")
     p50, p99 = percentile(every, 50), percentile(every, 99)
     detail = "; ".join(f"{kind}: n={len(v)}, p50 {percentile(v, 50):.1f} ms, p99 {percentile(v, 99):.1f} ms"
                        for kind, v in latencies.items() if v)
+    if failures:
+        detail += f"; {len(failures)} failed requests, e.g. {', '.join(failures[:3])}"
     wait_for_worker()
     return [
         Result("HTTP: p50 latency at 100 req/s (case starts + completions)", round(p50, 1), "ms", note=detail),
         Result("HTTP: p99 latency at 100 req/s (case starts + completions)", round(p99, 1), "ms",
-               target=f"< {P99_MS:g} ms", met=p99 < P99_MS, note="open loop, latency counted from each request's due time"),
+               target=f"< {P99_MS:g} ms", met=p99 < P99_MS and not failures,
+               note="open loop, latency counted from each request's due time"),
     ]
 
 
@@ -447,12 +459,18 @@ def state_size_phase(stack: Stack) -> list[Result]:
         answer = client.post("/api/v1/cases", json={"spec_id": spec_id, "data": {}})
         answer.raise_for_status()
         case_id = answer.json()["case_id"]
-        while completed < 10:
+        waits = 0
+        while completed < 10 and waits < 50:
             listing = client.get("/api/v1/work-items", params={"case": case_id, "state": "enabled"}).json()
             rows = listing["results"] if isinstance(listing, dict) else listing
-            picked = [r for r in rows if r["task_id"] not in knhk_models.ORDER_FULFILLMENT_AVOID]
+            picked = [r for r in rows if r["task_id"] not in knhk_models.ORDER_FULFILLMENT_AVOID
+                      and r["kind"] != "automated"]  # automated items are the Celery worker's
             if not picked:
-                break
+                if not rows:
+                    break
+                waits += 1
+                time.sleep(0.2)
+                continue
             row = picked[0]
             if row["kind"] in ("composite", "mi"):  # starting it runs its subnet / creates its instances
                 client.post(f"/api/v1/work-items/{row['id']}/start", json={}).raise_for_status()
@@ -493,7 +511,7 @@ def scale_phase(stack: Stack, d: Durations) -> list[Result]:
         "ANALYZE cases_case", database=DATABASE)
     loaded = time.monotonic() - started
     total = admin_sql("SELECT count(*) FROM cases_case", database=DATABASE)[0][0]
-    deep_page = max(1, min(100, total // 8 // 50))  # a failed case is one in eight; 50 a page
+    deep_page = max(1, min(100, load // 8 // 50 // 2))  # a loaded case in eight is failed; 50 a page
     queries = {
         "cases, first page": "/api/v1/cases",
         "cases?state=running": "/api/v1/cases?state=running",
