@@ -240,7 +240,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = _config["MAX_BODY"]
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["knhk.api.limits.LimitedJSONParser"],  # DRF's, with a nesting limit
     # JWT for API clients, Django's session for the browser; accounts.permissions.ApiAccess requires a
     # login unless WORKFLOW_AUTH_ENABLED=false (then the API is open and start-up warns).
     "DEFAULT_AUTHENTICATION_CLASSES": [

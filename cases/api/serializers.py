@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cases.models import Case, CaseEvent, CaseState, WorkItem, WorkItemState
+from knhk.api.limits import MAX_DATA_DEPTH, max_depth
 from knhk.api.serializers import StrictSerializer
 
 
@@ -59,12 +60,12 @@ class CaseEventOut(serializers.ModelSerializer):
 class StartCaseRequest(StrictSerializer):
     spec_id = serializers.CharField(max_length=100)
     version = serializers.IntegerField(required=False, min_value=1, help_text="Default: the latest version.")
-    data = serializers.JSONField(required=False, default=dict, validators=[_json_object],
+    data = serializers.JSONField(required=False, default=dict, validators=[_json_object, max_depth(MAX_DATA_DEPTH)],
                                  help_text="Start data for the root net's input variables.")
 
 
 class CompleteWorkItemRequest(StrictSerializer):
-    data = serializers.JSONField(required=False, default=dict, validators=[_json_object],
+    data = serializers.JSONField(required=False, default=dict, validators=[_json_object, max_depth(MAX_DATA_DEPTH)],
                                  help_text="Output data, merged (or mapped) into the case data.")
 
 

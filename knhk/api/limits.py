@@ -1,0 +1,64 @@
+"""Limits on the shape of JSON request bodies (the size limit is RequestBodyLimitMiddleware's).
+
+- `LimitedJSONParser` (DRF's default parser): a body nested deeper than MAX_BODY_DEPTH levels is a
+  400 parse error, never a RecursionError (a 500) or a slow walk in later code.
+- `max_depth(MAX_DATA_DEPTH)`: serializer validator for case and work item data (400 naming the field).
+
+Depth: a scalar is 0 levels deep, an object or array one more than its deepest member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rest_framework import exceptions, parsers, serializers
+
+__all__ = ["MAX_BODY_DEPTH", "MAX_DATA_DEPTH", "LimitedJSONParser", "json_depth", "max_depth"]
+
+MAX_DATA_DEPTH = 32  # case data and work item output data
+MAX_BODY_DEPTH = 64  # any JSON body (a specification with its extensions, data inside the body)
+
+
+def json_depth(value: Any, stop_after: int | None = None) -> int:
+    """Nesting depth of a JSON value, without recursion; stops counting past `stop_after`."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            members: Any = current.values()
+        elif isinstance(current, list):
+            members = current
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if stop_after is not None and deepest > stop_after:
+            return deepest
+        stack.extend((member, depth) for member in members)
+    return deepest
+
+
+def max_depth(limit: int) -> Callable[[Any], Any]:
+    """A serializer validator: the value may nest at most `limit` levels."""
+
+    def validate(value: Any) -> Any:
+        if json_depth(value, stop_after=limit) > limit:
+            raise serializers.ValidationError(f"Nested deeper than {limit} levels (objects and arrays).")
+        return value
+
+    return validate
+
+
+class LimitedJSONParser(parsers.JSONParser):
+    """DRF's JSON parser with a nesting limit of MAX_BODY_DEPTH."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        try:
+            value = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(f"JSON parse error - nested deeper than {MAX_BODY_DEPTH} levels.") from None
+        if json_depth(value, stop_after=MAX_BODY_DEPTH) > MAX_BODY_DEPTH:
+            raise exceptions.ParseError(f"JSON parse error - nested deeper than {MAX_BODY_DEPTH} levels.")
+        return value
