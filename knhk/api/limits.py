@@ -58,7 +58,9 @@ class LimitedJSONParser(parsers.JSONParser):
         try:
             value = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError(f"JSON parse error - nested deeper than {MAX_BODY_DEPTH} levels.") from None
+            raise exceptions.ParseError(
+                f"JSON parse error - nested deeper than {MAX_BODY_DEPTH} levels."
+            ) from None
         if json_depth(value, stop_after=MAX_BODY_DEPTH) > MAX_BODY_DEPTH:
             raise exceptions.ParseError(f"JSON parse error - nested deeper than {MAX_BODY_DEPTH} levels.")
         return value

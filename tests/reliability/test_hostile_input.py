@@ -61,9 +61,7 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?>
 
 
 def billion_laughs() -> bytes:
-    lines = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{level} "{("&lol%d;" % (level - 1)) * 10}">' for level in range(1, 10)
-    ]
+    lines = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)]
     return (
         '<?xml version="1.0"?>\n<!DOCTYPE specificationSet [' + "".join(lines) + "]>\n"
         '<specificationSet xmlns="http://www.yawlfoundation.org/yawlschema" version="4.0">'
@@ -201,11 +199,15 @@ def test_deeply_nested_spec_extensions_are_refused(api_client) -> None:
 
 
 def test_unknown_fields_are_named_not_dropped(api_client, any_data_spec) -> None:
-    response = api_client.post("/api/v1/cases", {"spec_id": any_data_spec, "colour": "red", "x": 1}, format="json")
+    response = api_client.post(
+        "/api/v1/cases", {"spec_id": any_data_spec, "colour": "red", "x": 1}, format="json"
+    )
     error = assert_error(response, 400, "invalid")
     assert set(error["details"]) == {"colour", "x"} and "colour" in error["message"]
 
-    response = api_client.post("/api/v1/workflows", {"spec": example("loan-approval"), "force": True}, format="json")
+    response = api_client.post(
+        "/api/v1/workflows", {"spec": example("loan-approval"), "force": True}, format="json"
+    )
     assert "force" in assert_error(response, 400, "invalid")["details"]
 
     case = start_case(api_client, any_data_spec)
