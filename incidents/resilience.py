@@ -7,6 +7,7 @@ the next one, and after the task's last retry puts the work item into the dead l
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -27,7 +28,7 @@ def backoff_delay(definition: dict[str, Any], retries_done: int, error: Exceptio
     base = float(raw) if isinstance(raw, (int, float)) and raw >= 0 else DEFAULT_RETRY_DELAY
     delay = min(base * (2 ** max(0, retries_done)), MAX_BACKOFF_SECONDS)
     if isinstance(error, CircuitOpen):
-        delay = max(delay, min(error.retry_after, MAX_BACKOFF_SECONDS))
+        delay = max(delay, min(float(math.ceil(error.retry_after)), MAX_BACKOFF_SECONDS))
     return delay
 
 

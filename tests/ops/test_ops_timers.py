@@ -1,0 +1,53 @@
+"""YAWL timers fire through Celery: scheduled with an eta on a broker, fired by the fire_timer task."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from cases import tasks
+from cases.models import Case, WorkItem
+
+TIMED = {
+    "id": "ops-timed",
+    "conditions": [{"id": "start", "type": "input", "flows": ["wait"]}, {"id": "end", "type": "output"}],
+    "tasks": [{"id": "wait", "timer": {"trigger": "enabled", "duration": "PT2S"}, "flows": ["end"]}],
+}
+
+
+@pytest.mark.django_db
+def test_with_a_broker_the_timer_is_a_celery_task_with_an_eta_that_fires(api_client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # as with Redis: schedule through the broker
+    assert api_client.post("/api/v1/workflows", {"spec": TIMED}, format="json").status_code == 201
+    with mock.patch.object(tasks.fire_timer, "apply_async") as send:
+        case_id = api_client.post("/api/v1/cases", {"spec_id": "ops-timed"}, format="json").json()["case_id"]
+    row = WorkItem.objects.get(case_id=case_id)
+    send.assert_called_once()
+    args, eta = send.call_args.args[0], send.call_args.kwargs["eta"]
+    assert args == (case_id, row.engine_id)
+    assert eta == row.timer_due_at
+    assert timedelta(seconds=1) < eta - timezone.now() <= timedelta(seconds=2)
+
+    # The worker runs the task at its eta (here: the due time has passed).
+    WorkItem.objects.filter(pk=row.pk).update(timer_due_at=timezone.now() - timedelta(milliseconds=1))
+    assert tasks.fire_timer.apply(args).get() == "fired"
+    assert Case.objects.get(pk=case_id).state == "completed"
+    assert WorkItem.objects.get(pk=row.pk).state == "completed"
+    assert tasks.fire_timer.apply(args).get() == "skipped"  # delivered twice: harmless
+
+
+@pytest.mark.django_db(transaction=True)
+def test_embedded_the_timer_fires_by_itself(api_client, settings):
+    """No broker: the in-process Celery task fires from a timer thread when the time comes."""
+    assert settings.CELERY_TASK_ALWAYS_EAGER
+    assert api_client.post("/api/v1/workflows", {"spec": TIMED}, format="json").status_code == 201
+    case_id = api_client.post("/api/v1/cases", {"spec_id": "ops-timed"}, format="json").json()["case_id"]
+    assert Case.objects.get(pk=case_id).state == "running"
+    deadline = time.monotonic() + 15
+    while Case.objects.get(pk=case_id).state == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Case.objects.get(pk=case_id).state == "completed"
