@@ -15,6 +15,8 @@ from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
 from knhk.engine.importers import SpecFileError
 from knhk.engine.importers.yawl import (
+    ENGINE_FIELDS,
+    ENGINE_FIELDS_MARK,
     JSON_TYPE_PREFIX,
     JSON_TYPES,
     XSD_NS,
@@ -284,8 +286,12 @@ class _Exporter:
         element = Element(_tag("task"), attributes)
         if task.get("name"):
             _add(element, "name", task["name"])
-        if yawl.get("documentation"):
-            _add(element, "documentation", yawl["documentation"])
+        documentation = [yawl["documentation"]] if yawl.get("documentation") else []
+        engine_fields = {key: task[key] for key in ENGINE_FIELDS if task.get(key)}
+        if engine_fields:
+            documentation.append(ENGINE_FIELDS_MARK + json.dumps(engine_fields, sort_keys=True))
+        if documentation:
+            _add(element, "documentation", "\n".join(documentation))
         for flow in task.get("flows", []) or []:
             self.flow(element, flow)
         _add(element, "join", code=str(task.get("join", "xor")))

@@ -7,6 +7,7 @@ under `extensions.yawl` so the exporter can write it back.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,6 +199,26 @@ def _int(text: str | None, where: str) -> int | None:
         raise SpecFileError(f"{where}: {text!r} is not an integer") from None
 
 
+ENGINE_FIELDS_MARK = "knhk:"  # a documentation line carrying the task fields YAWL has no place for
+ENGINE_FIELDS = ("roles", "connector")
+
+
+def _take_engine_fields(documentation: str, task: dict[str, Any]) -> str:
+    """Move a `knhk:{...}` line (written by our exporter) from a task's documentation into the task."""
+    kept = []
+    for line in documentation.splitlines():
+        if line.startswith(ENGINE_FIELDS_MARK):
+            try:
+                fields = json.loads(line[len(ENGINE_FIELDS_MARK) :])
+            except ValueError:
+                fields = None
+            if isinstance(fields, dict) and set(fields) <= set(ENGINE_FIELDS):
+                task.update(fields)
+                continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
 def _is_default(flow: Any) -> bool:
     return isinstance(flow, dict) and bool(flow.get("default"))
 
@@ -229,7 +250,7 @@ def xsd_type_name(
     if local in XSD_BUILTINS and (prefix in ("xs", "xsd") or (not prefix and namespace in (None, XSD_NS))):
         return f"xs:{local}", None
     if not prefix and local in schema_types:
-        return schema_types[local], type_text
+        return schema_types[local], None if local.startswith(JSON_TYPE_PREFIX) else type_text
     return ("object" if local == "YTimerType" else "any"), type_text
 
 
@@ -580,6 +601,10 @@ class _Importer:
                     if extra in ("customForm", "documentation")
                     else _xml_text(child)
                 )
+        if "documentation" in yawl:
+            yawl["documentation"] = _take_engine_fields(yawl["documentation"], task)
+            if not yawl["documentation"]:
+                del yawl["documentation"]
         if yawl:
             task["extensions"] = {"yawl": yawl}
         return task
