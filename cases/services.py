@@ -38,6 +38,7 @@ __all__ = [
     "suspend_case",
     "resume_case",
     "fire_timer",
+    "pending_timer",
     "advance_case",
     "begin_automated_item",
     "executor_for",
@@ -472,6 +473,14 @@ def advance_case(case_id: Any) -> StepResult | None:
         return _case_step(case_id, _require_state(CaseState.RUNNING, action="advance"), lambda engine_case: None)
     except (Conflict, NotFound):
         return None
+
+
+def pending_timer(case_id: Any, engine_item_id: str) -> datetime | None:
+    """When a live work item's timer is due (None: no such timer)."""
+    return (
+        WorkItem.objects.filter(case_id=case_id, engine_id=engine_item_id, state__in=LIVE_ITEM_STATES)
+        .values_list("timer_due_at", flat=True).first()
+    )
 
 
 def fire_timer(case_id: Any, engine_item_id: str) -> StepResult | None:

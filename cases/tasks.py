@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -54,8 +54,15 @@ def run_automated_item(self, work_item_id: str) -> str:
 
 @shared_task(acks_late=True)
 def fire_timer(case_id: str, engine_item_id: str) -> str:
+    """Fire a due timer; one not due yet (a long timer's intermediate hop) is scheduled again."""
     result = services.fire_timer(case_id, engine_item_id)
-    return "fired" if result is not None else "skipped"
+    if result is not None:
+        return "fired"
+    due = services.pending_timer(case_id, engine_item_id)
+    if due is not None and due > timezone.now():
+        schedule_timer(case_id, engine_item_id, due)
+        return "rescheduled"
+    return "skipped"
 
 
 @shared_task(acks_late=True)
@@ -64,10 +71,15 @@ def advance_case(case_id: str) -> str:
     return "advanced" if result is not None else "skipped"
 
 
+# A broker holds an eta task unacknowledged; past Redis' visibility timeout (1 h) it would be delivered
+# again. Long timers therefore hop: the task runs at most this far ahead and schedules the next hop.
+MAX_TIMER_HOP = timedelta(minutes=30)
+
+
 def schedule_timer(case_id: str, engine_item_id: str, due: datetime) -> None:
     """Fire a timer at `due`: a Celery eta with a broker, a local thread when embedded."""
     if not settings.CELERY_TASK_ALWAYS_EAGER:
-        fire_timer.apply_async((case_id, engine_item_id), eta=due)
+        fire_timer.apply_async((case_id, engine_item_id), eta=min(due, timezone.now() + MAX_TIMER_HOP))
         return
     delay = max(0.0, (due - timezone.now()).total_seconds())
     timer = threading.Timer(delay, _fire_in_thread, args=(case_id, engine_item_id))

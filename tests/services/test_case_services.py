@@ -148,3 +148,21 @@ def test_advance_case_is_idempotent():
     services.advance_case(result.case.id)
     after = Case.objects.get(pk=result.case.id)
     assert (after.state, after.event_seq, after.marking) == (before.state, before.event_seq, before.marking)
+
+
+def test_long_timers_hop_within_the_brokers_visibility_timeout(settings):
+    from cases import tasks
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    register_spec(TIMED)
+    with mock.patch("cases.tasks.schedule_timer"):
+        result = services.start_case("timed")
+    row = result.items[0]
+    with mock.patch.object(tasks.fire_timer, "apply_async") as apply_async:
+        tasks.schedule_timer(str(result.case.id), row.engine_id, row.timer_due_at)
+        eta = apply_async.call_args.kwargs["eta"]
+        assert eta - timezone.now() <= tasks.MAX_TIMER_HOP  # 1 h timer: first hop at most 30 min
+        # the hop arrives early: not fired, scheduled again towards the due time
+        assert tasks.fire_timer.run(str(result.case.id), row.engine_id) == "rescheduled"
+        assert apply_async.call_count == 2
+    assert Case.objects.get(pk=result.case.id).state == "running"
