@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from audit.services import record
 from cases.models import ACTIVE_CASE_STATES, Case
+from knhk import fortune5
 from knhk.api.errors import BadRequest, Conflict, NotFound
 from knhk.engine.spec import SpecError, Specification
 from knhk.engine.verify import verify
@@ -71,6 +72,7 @@ def register_spec(document: Any, *, source_format: str = "json", skip_unchanged:
                 )
                 if skip_unchanged and latest is not None and latest.content_hash == content_hash:
                     return Registration(WorkflowSpec.objects.get(pk=latest.pk), warnings, created=False)
+                fortune5.check_promotion(spec.id)  # Fortune 5 mode: 409 while a latency SLO is breached
                 row = WorkflowSpec.objects.create(
                     spec_id=spec.id,
                     version=(latest.version + 1) if latest else 1,

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
-import time
 
 import pytest
 
@@ -60,31 +57,6 @@ def test_the_limit_comes_from_the_environment(tmp_path):
     result = subprocess.run([sys.executable, "-c", "from knhk import settings; print(settings.WORKFLOW_RATE_LIMIT)"],
                             env=env, capture_output=True, text=True)
     assert result.stdout.strip() == "250"
-
-
-@pytest.fixture(scope="module")
-def redis_url():
-    """A throwaway redis-server on a free port (skipped when the binary is absent)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=10)
 
 
 def test_with_redis_the_window_is_shared_between_processes(settings, redis_url, monkeypatch, anonymous_client):
