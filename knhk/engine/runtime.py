@@ -292,6 +292,7 @@ class Case:
         items = instance.items
         tasks = net.tasks
         feeds = net.feeds
+        enabled_before = self.counter
         for condition in produced:
             for index in feeds[condition]:
                 if items[index] is None:
@@ -301,7 +302,7 @@ class Case:
                         self._enable(instance, other)
         if items[ctask.index] is None and mask & ctask.preset_mask:
             self._recheck(instance, ctask, None)
-        if self.agenda or not self.items or (instance.parent is not None and not any(items)):
+        if self.agenda or self.counter == enabled_before:  # routing to fire, or maybe nothing can move
             self._settle()
 
     def _complete_general(self, item_id: str, data: dict[str, Any] | None) -> None:

@@ -286,6 +286,32 @@ def test_deadlock_inside_a_running_subnet_is_reported() -> None:
     assert stuck == [{"stuck": ["Sub:c1", "Sub:J"]}]
 
 
+def test_deadlock_of_a_subnet_is_reported_when_the_last_other_item_completes() -> None:
+    case = start({
+        "id": "sdl2",
+        "conditions": [{"id": "start", "type": "input", "flows": ["A"]}, {"id": "end", "type": "output"}],
+        "tasks": [
+            {"id": "A", "flows": ["S", "P"]},
+            {"id": "S", "subnet": "Sub", "flows": ["J"]},
+            {"id": "P", "flows": ["J"]},
+            {"id": "J", "join": "and", "flows": ["end"]},
+        ],
+        "nets": [{"id": "Sub", "conditions": [
+            {"id": "i", "type": "input", "flows": ["X"]}, {"id": "c1", "flows": ["Y"]}, {"id": "o", "type": "output"}],
+            "tasks": [{"id": "X", "flows": ["c1", "Z"]}, {"id": "Z", "flows": ["Y"]},
+                      {"id": "Y", "join": "and", "flows": ["o"]}]}],
+    })  # fmt: skip
+    do(case, "A")
+    case.start(item_of(case, "S"))
+    do(case, "X")
+    case.fail(item_of(case, "Z"), "broken")  # the subnet can no longer reach its output
+    assert case.status == "running", "P can still be done"
+    do(case, "P")
+    assert case.status == "deadlocked"
+    stuck = [e.payload for e in case.drain_events() if e.kind == "case_deadlocked"]
+    assert stuck == [{"stuck": ["P__J", "J", "Sub:c1", "Sub:Y"]}]
+
+
 # ---------------------------------------------------------------------------- data
 
 
