@@ -625,3 +625,22 @@ def test_cancellation_set_withdraws_an_mi_task_with_its_instances() -> None:
     do(case, "K")
     assert kinds(case, "item_withdrawn") == ["M", "M", "M"]
     assert enabled(case) == ["J"]
+
+
+def test_executor_cache_is_keyed_by_id_version_and_content() -> None:
+    from knhk.engine import SpecError, Specification, SpecInvalid, clear_executor_cache, get_executor
+
+    clear_executor_cache()
+    document = spec([{"id": "A", "flows": ["end"]}])
+    first = get_executor(document, version=1)
+    assert get_executor(dict(document), version=1) is first, "an equal document hits the cache"
+    assert get_executor(document, version=2) is not first
+    assert get_executor({**document, "name": "changed"}, version=1) is not first
+    assert get_executor(Specification.from_dict(document), version=1, content_hash=first.content_hash) is not None
+    assert get_executor(document, version=1, content_hash=first.content_hash) is get_executor(
+        document, version=1, content_hash=first.content_hash
+    )
+    with pytest.raises(SpecInvalid):
+        get_executor(spec([{"id": "A"}]), version=1)
+    with pytest.raises(SpecError):
+        get_executor({"id": "x", "tasks": "nope"}, version=1)
