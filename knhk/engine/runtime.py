@@ -52,12 +52,17 @@ _new_event = tuple.__new__
 _IDS: list[str] = []
 
 
+_IDS_CACHED = 1_000_000
+
+
 def _item_id(number: int) -> str:
-    """str(number), from a cache (work item ids are made on the hot path)."""
+    """str(number), from a cache of the first million (work item ids are made on the hot path)."""
     try:
         return _IDS[number]
     except IndexError:
-        _IDS.extend(str(n) for n in range(len(_IDS), number + 4096))
+        if number >= _IDS_CACHED:
+            return str(number)
+        _IDS.extend(str(n) for n in range(len(_IDS), min(number + 4096, _IDS_CACHED)))
         return _IDS[number]
 
 
