@@ -5,6 +5,7 @@ Skipped with a reason when ../shared is absent (a fresh clone of the project).
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -178,3 +179,33 @@ def test_case_cancellation_removes_the_region_and_ends_the_case() -> None:
     do(case, "cancel")
     assert case.status == "completed"
     assert case.items == {}
+
+
+def test_orderfulfillment_with_approvals_runs_through_every_subnet() -> None:
+    """Work items return their input data with the approvals set (as YAWL forms do); timeout tasks are
+    left alone while other work is offered. Every run passes the subnets, the OR-splits and the MI task,
+    with data carried by the XQuery mappings."""
+    from knhk.engine.cli import type_default
+
+    executor = compile_spec(shared("orderfulfillment.yawl"))
+    approvals = {"POApproval": True, "PO_timedout": False, "SP_timedout": False}
+    for seed in range(5):
+        rng = random.Random(seed)
+        case = executor.start_case("c", {})
+        trace: list[str | None] = []
+        while case.status == "running":
+            items = case.enabled_items()
+            item = rng.choice([i for i in items if "Timeout" not in i.task] or items)
+            case.start(item.id)
+            if item.id in case.items and item.kind in ("manual", "automated"):
+                outputs = {
+                    p.name: item.data.get(p.name, type_default(p.type)) for p in item.ctask.spec.outputs or ()
+                }
+                case.complete(item.id, outputs | {k: v for k, v in approvals.items() if k in outputs})
+            trace += [e.task_id for e in case.drain_events() if e.kind == "item_completed"]
+        assert case.status == "completed"
+        assert {"Carrier_Appointment_4", "Payment_5", "Freight_in_Transit_6", "Freight_Delivered_7",
+                "Log_Trackpoint_Order_Entry_4514", "Prepare_Transportation_Quote_390"} <= set(trace)  # fmt: skip
+        assert case.data["POApproval"] is True
+        assert set(case.data["POrder"]) == {"Company", "Order", "FreightCost", "DeliveryLocation",
+                                            "InvoiceRequired", "PrePaid"}  # fmt: skip
