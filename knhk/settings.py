@@ -300,6 +300,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log JSON lines with request ids too (LOGGING below)
 
 # JSON lines with request id, workflow_id, case_id, operation, duration_ms (WORKFLOW_LOG_FORMAT=plain for text).
 from knhk.observability.logging import logging_config  # noqa: E402
