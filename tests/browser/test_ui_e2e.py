@@ -198,3 +198,29 @@ def test_orderfulfillment_diagrams_render_in_the_browser(live_server, page, make
         box = diagrams.nth(index).bounding_box()
         assert box["width"] > 100 and box["height"] > 50
     page.screenshot(path=str(ARTIFACTS / "orderfulfillment.png"), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_case_page_follows_the_case_without_a_reload(live_server, page, make_user):
+    """Work done elsewhere (here: through the service) shows up on an open case page by itself."""
+    from cases.models import WorkItem
+    from cases.services import complete_work_item, start_case
+    from workflows.services import import_yawl
+
+    user = make_user("wes", "workflow-admin", "operator", "participant")
+    import_yawl(LEAVE_REQUEST.read_bytes())
+    case = start_case("LeaveRequest", actor=user).case
+    page.goto(f"{live_server.url}/accounts/login/?next=/ui/cases/{case.id}/")
+    page.get_by_label("User name").fill("wes")
+    page.get_by_label("Password").fill("pw-wes")
+    page.get_by_role("button", name="Log in").click()
+    review = page.locator('svg g.task[data-node="Review"]')
+    assert "enabled" not in review.get_attribute("class").split()
+
+    submit = WorkItem.objects.get(case=case, task_id="Submit")
+    complete_work_item(submit.id, {"days": 1}, actor=user)
+    page.wait_for_function(
+        """() => document.querySelector('svg g.task[data-node="Review"]').classList.contains('enabled')""",
+        timeout=15_000,
+    )
+    assert "Work item completed: Submit" in page.locator("ol.timeline").inner_text()

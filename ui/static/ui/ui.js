@@ -42,6 +42,36 @@
   document.addEventListener("mouseover", function (event) { hover(event, true); });
   document.addEventListener("mouseout", function (event) { hover(event, false); });
 
+  // A running case's page refreshes its diagram, items, data and history in place, unless the user
+  // is working inside that part (focus, a toggled region) or switched updates off.
+  function refreshCase() {
+    var live = document.getElementById("case-live");
+    var enabled = document.getElementById("live-updates");
+    if (!live || !live.hasAttribute("data-refresh")) return;
+    var busy = live.contains(document.activeElement) || live.querySelector('[aria-pressed="true"]');
+    if (document.hidden || busy || (enabled && !enabled.checked)) return;
+    fetch(window.location.href, {credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var replacement = fresh.getElementById("case-live");
+        var state = fresh.getElementById("case-state");
+        if (replacement) live.innerHTML = replacement.innerHTML;
+        if (state && document.getElementById("case-state")) {
+          document.getElementById("case-state").outerHTML = state.outerHTML;
+        }
+        if (replacement && !replacement.hasAttribute("data-refresh")) live.removeAttribute("data-refresh");
+      })
+      .catch(function () { /* offline for a moment: try again next time */ });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var live = document.getElementById("case-live");
+    if (live && live.hasAttribute("data-refresh")) {
+      window.setInterval(refreshCase, parseInt(live.getAttribute("data-refresh"), 10) || 5000);
+    }
+  });
+
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
