@@ -26,6 +26,7 @@ from knhk.engine.expressions import (
     root_names,
 )
 from knhk.engine.importers import SpecFileError
+from knhk.engine.spec import SpecError, Specification
 
 __all__ = [
     "MAX_YAWL_BYTES",
@@ -830,6 +831,10 @@ def verify_yawl_wiring(spec: dict[str, Any]) -> list[str]:
     flows into an input condition, mappings to undeclared variables, a variable fed by both an MI
     output and a regular output mapping, an MI parameter also given by a starting mapping, and
     queries that do not compile. Each message names the net and element."""
+    try:
+        spec = Specification.from_dict(spec).to_dict()  # the checks below rely on a well-formed shape
+    except SpecError as exc:
+        return list(exc.messages)
     problems: list[str] = []
     nets = _nets(spec)
     variables_of = {
