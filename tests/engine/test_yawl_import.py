@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import random
 from pathlib import Path
 from typing import Any
 
@@ -290,3 +292,39 @@ def test_oversized_input_is_refused_before_parsing() -> None:
 def test_malformed_specifications_get_clear_errors(xml: bytes, message: str) -> None:
     with pytest.raises(SpecFileError, match=message):
         import_yawl_bytes(xml)
+
+
+# ---------------------------------------------------------------------------- damaged input never crashes
+
+
+def test_damaged_yawl_gets_a_clear_error_or_imports() -> None:
+    """Elements and attributes removed or garbled at random: a dict or a SpecFileError, never a crash."""
+    from xml.etree.ElementTree import tostring
+
+    from knhk.engine.exporters import export_yawl
+
+    rng = random.Random(3)
+    originals = [
+        parse_xml((DATA / name).read_bytes()) for name in ("constructs-4.0.yawl", "constructs-beta.xml")
+    ]
+    outcomes = {"imported": 0, "refused": 0}
+    for _ in range(300):
+        root = copy.deepcopy(rng.choice(originals))
+        elements = list(root.iter())
+        for _ in range(rng.randint(1, 3)):
+            victim = rng.choice(elements)
+            if victim.attrib and rng.random() < 0.5:
+                key = rng.choice(list(victim.attrib))
+                victim.attrib[key] = rng.choice(["", "x", "and", "-5"])
+            elif rng.random() < 0.5:
+                parent = next((p for p in elements if victim in list(p)), None)
+                if parent is not None:
+                    parent.remove(victim)
+            else:
+                victim.text = rng.choice(["", "null", "<<", "9" * 30, "{", "and"])
+        try:
+            export_yawl(import_yawl_bytes(tostring(root)))
+            outcomes["imported"] += 1
+        except SpecFileError:
+            outcomes["refused"] += 1
+    assert outcomes["imported"] and outcomes["refused"]
