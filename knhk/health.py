@@ -37,7 +37,7 @@ def broker_problem() -> str | None:
 
     try:
         with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
     except Exception as exc:  # kombu raises many kinds; all mean "not ready"
         return f"broker unavailable: {exc.__class__.__name__}: {exc}".strip()
     return None
