@@ -28,9 +28,13 @@ class UploadForm(forms.Form):
 
 
 class CaseFilterForm(forms.Form):
-    workflow = forms.CharField(required=False, max_length=100, label="Workflow id")
+    workflow = forms.ChoiceField(required=False, label="Workflow")
     version = forms.IntegerField(required=False, min_value=1, label="Version")
     state = forms.ChoiceField(required=False, choices=[("", "Any state"), *CaseState.choices], label="State")
+
+    def __init__(self, *args: Any, workflow_ids: list[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["workflow"].choices = [("", "Any workflow"), *((spec_id, spec_id) for spec_id in workflow_ids)]
 
 
 class JsonObjectField(forms.CharField):

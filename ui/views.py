@@ -197,7 +197,8 @@ def workflow_upload(request: HttpRequest) -> HttpResponse:
 
 @ui_view
 def case_list(request: HttpRequest) -> HttpResponse:
-    form = CaseFilterForm(request.GET or None)
+    visible_specs = access.visible(spec_selectors.spec_list(), request.user, "spec_id")
+    form = CaseFilterForm(request.GET or None, workflow_ids=[row.spec_id for row in visible_specs])
     filters = form.cleaned_data if form.is_valid() else {}
     cases = case_selectors.case_list(spec_id=filters.get("workflow") or None, state=filters.get("state") or None,
                                      version=filters.get("version"))  # fmt: skip

@@ -205,3 +205,16 @@ def test_orderfulfillment_sized_nets_are_drawn_readably(shared_dir):
         assert_no_overlap_and_inside(root)
         expected = {c["id"] for c in net.get("conditions", [])} | {t["id"] for t in net.get("tasks", [])}
         assert expected <= set(nodes(root))
+
+
+def test_names_and_ids_cannot_inject_markup():
+    spec = {
+        "id": "x",
+        "conditions": [{"id": "i", "type": "input", "flows": ["t"]}, {"id": "o", "type": "output"}],
+        "tasks": [{"id": "t", "name": "<script>alert(1)</script>", "split": "xor",
+                   "flows": [{"to": "o", "predicate": "a < 1 and b = '\"><b>'"}, {"to": "o", "default": True}]}],
+    }
+    svg = spec_diagrams(spec)[0].svg
+    assert "<script>" not in svg and "<b>" not in svg
+    root = parse(svg)
+    assert nodes(root)["t"].find(f"{SVG}title").text.startswith("Task <script>alert(1)</script>")

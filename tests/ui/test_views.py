@@ -124,6 +124,11 @@ def test_an_invalid_upload_shows_its_verification_messages_beside_its_diagram(br
     assert 'data-node="a"' in page  # the diagram of the rejected document
     bad_xml = upload(browser, "x.yawl", b"<specificationSet><oops")
     assert bad_xml.status_code == 400 and "unclosed token" in bad_xml.content.decode()
+    unreachable = LEAVE_REQUEST.read_bytes().replace(b'<flowsInto><nextElementRef id="end" /></flowsInto>', b"", 1)
+    response = upload(browser, "unreachable.yawl", unreachable)
+    page = response.content.decode()
+    assert response.status_code == 400 and "Book" in page and 'data-node="Book"' in page
+    assert "Not registered: problems found" in page
     wrong_type = upload(browser, "x.txt", b"hello")
     assert wrong_type.status_code == 200 and "Choose a .yawl, .xml or .json file." in wrong_type.content.decode()
 
@@ -204,7 +209,8 @@ def test_case_list_filters_and_unknown_pages(browser):
     case = Case.objects.get()
     assert str(case.id)[:8] in browser.get("/ui/cases/?state=running").content.decode()
     assert "No cases match" in browser.get("/ui/cases/?state=completed").content.decode()
-    assert "No cases match" in browser.get("/ui/cases/?workflow=other").content.decode()
+    assert "No cases match" not in browser.get("/ui/cases/?workflow=LeaveRequest").content.decode()
+    assert '<option value="LeaveRequest"' in browser.get("/ui/cases/").content.decode()
     assert browser.get("/ui/cases/?state=bogus&version=x").status_code == 200  # bad filters: all cases
     assert browser.get("/ui/workflows/nope/").status_code == 404
     assert browser.get("/ui/cases/00000000-0000-0000-0000-000000000000/").status_code == 404
