@@ -6,7 +6,7 @@ lock and read the chain head, one multi-row INSERT, move the head.
 
 Concurrency: the head row (`AuditHead`, pk=1) is locked with `SELECT ... FOR UPDATE`; a concurrent
 appender waits for the lock and then builds on the committed head, so the chain cannot fork. On SQLite
-the database has a single writer, which gives the same ordering. `AuditRecord.seq` is unique as well.
+a no-op UPDATE of the head takes the database's single write lock first. `AuditRecord.seq` is unique as well.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from audit.chain import normalise_data, record_hash
@@ -82,6 +83,9 @@ def record_many(entries: Iterable[AuditEntry], *, at: datetime | None = None) ->
 
 def _locked_head() -> AuditHead:
     """The chain head, locked until the transaction ends (created if a flushed database lost it)."""
+    if connection.vendor == "sqlite":
+        # SQLite ignores FOR UPDATE: take the database's write lock before reading the head instead.
+        AuditHead.objects.filter(pk=1).update(seq=F("seq"))
     head = AuditHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         AuditHead.objects.bulk_create([AuditHead(pk=1, seq=0, hash=GENESIS_HASH)], ignore_conflicts=True)

@@ -39,7 +39,8 @@ def test_records_chain_onto_each_other():
 
 
 def test_batch_is_one_insert(django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):  # lock the head, one INSERT, move the head
+    # lock and read the head, one INSERT, move the head (+1 on SQLite: a no-op UPDATE takes the write lock)
+    with django_assert_max_num_queries(3 if connection.vendor != "sqlite" else 4):
         record_many([AuditEntry("item.enabled", work_item=str(i)) for i in range(50)])
     assert AuditRecord.objects.count() == 50
 
