@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,24 @@ def test_concurrent_completions_of_one_case_are_serialised_by_the_row_lock(call)
         status, history = call("GET", f"/api/v1/cases/{case['case_id']}/history?page_size=500")
         seqs = [event["seq"] for event in history["results"]]
         assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_a_timer_fires_on_the_worker_at_its_due_time(call):
+    spec = {
+        "id": "short-timer",
+        "conditions": [{"id": "start", "type": "input", "flows": ["wait"]}, {"id": "end", "type": "output"}],
+        "tasks": [{"id": "wait", "timer": {"trigger": "enabled", "duration": "PT2S"}, "flows": ["end"]}],
+    }
+    assert call("POST", "/api/v1/workflows", {"spec": spec})[0] == 201
+    status, case = call("POST", "/api/v1/cases", {"spec_id": "short-timer"})
+    assert status == 201 and case["work_items"][0]["timer_due_at"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status, current = call("GET", f"/api/v1/cases/{case['case_id']}")
+        if current["state"] != "running":
+            break
+        time.sleep(0.25)
+    assert current["state"] == "completed"
+    status, history = call("GET", f"/api/v1/cases/{case['case_id']}/history")
+    kinds = [event["kind"] for event in history["results"]]
+    assert "timer_set" in kinds and kinds[-1] == "case_completed"
