@@ -27,4 +27,4 @@ class Command(BaseCommand):
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         self.stdout.write(f"Demo superuser {'created' if created else 'ready'}: "
                           f"username {username!r}, password {password!r}")
-        self.stdout.write(f"Log in at {base}/admin/ ; API docs at {base}/api/docs/")
+        self.stdout.write(f"Log in at {base}/ui/ (browser UI) or {base}/admin/ ; API docs at {base}/api/docs/")
