@@ -18,6 +18,8 @@ Use `Expression.value()` (or `to_json_value`) to turn a result into a JSON value
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -25,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from elementpath import XPath2Parser, XPathContext
+from elementpath import XPath2Parser, XPathContext, get_node_tree
 from elementpath.exceptions import ElementPathError
 
 __all__ = [
@@ -297,7 +299,7 @@ def _append_text(element: Element, text: str) -> None:
         element.text = (element.text or "") + text
 
 
-def _run(part: _Part, document: Element, variables: dict[str, Any]) -> Any:
+def _run(part: _Part, document: Any, variables: dict[str, Any]) -> Any:
     if part.constructors:
         variables = dict(variables)
         for name, constructor in part.constructors:
@@ -305,7 +307,7 @@ def _run(part: _Part, document: Element, variables: dict[str, Any]) -> Any:
     return part.token.get_results(XPathContext(document, variables=variables))
 
 
-def _build(constructor: _Constructor, document: Element, variables: dict[str, Any]) -> Element:
+def _build(constructor: _Constructor, document: Any, variables: dict[str, Any]) -> Element:
     element = Element(constructor.tag, dict(constructor.attributes))
     for item in constructor.content:
         if isinstance(item, str):
@@ -334,6 +336,30 @@ def _renamed(document: Element, name: str) -> Element:
     return root
 
 
+_TREE_CACHE_SIZE = 64
+_trees: OrderedDict[tuple[int, str | None], tuple[Element, Any]] = OrderedDict()
+_trees_lock = threading.Lock()
+
+
+def _node_tree(document: Element, root_name: str | None) -> Any:
+    """The elementpath node tree of `document` (root renamed to `root_name` when it differs), built
+    once for the last few documents: building it is half the cost of an evaluation. A document must
+    not be changed once it has been evaluated against (the engine renders a new one per data change)."""
+    name = root_name if root_name is not None and document.tag != root_name else None
+    key = (id(document), name)
+    with _trees_lock:
+        cached = _trees.get(key)
+        if cached is not None and cached[0] is document:
+            _trees.move_to_end(key)
+            return cached[1]
+    tree = get_node_tree(_renamed(document, name) if name else document)
+    with _trees_lock:
+        _trees[key] = (document, tree)
+        while len(_trees) > _TREE_CACHE_SIZE:
+            _trees.popitem(last=False)
+    return tree
+
+
 class Expression:
     """A compiled XPath 2.0 expression (possibly with XQuery element constructors)."""
 
@@ -352,12 +378,11 @@ class Expression:
         nodes are Elements, text nodes are strings)."""
         if self.constant is not None:
             return self.constant
-        if self._root is not None and document.tag != self._root:
-            document = _renamed(document, self._root)
         try:
+            tree = _node_tree(document, self._root)
             if self._part is not None:
-                return _run(self._part, document, variables or {})
-            return self._token.get_results(XPathContext(document, variables=variables))
+                return _run(self._part, tree, variables or {})
+            return self._token.get_results(XPathContext(tree, variables=variables))
         except (ElementPathError, TypeError, ValueError, ArithmeticError, KeyError) as exc:
             raise ExpressionError(f"expression {self.text!r} failed: {exc}") from exc
 
