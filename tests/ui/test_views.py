@@ -111,6 +111,12 @@ def test_upload_start_work_the_inbox_until_the_case_finishes_and_audit_shows_it(
         assert action in audit
     assert AuditRecord.objects.filter(case_id=str(case.id), action="item.completed").count() == 3
     assert "format=csv" in audit and f"case={case.id}" in audit
+    csv_link = re.search(r'href="([^"]*format=csv[^"]*)"', audit).group(1).replace("&amp;", "&")
+    exported = browser.get(csv_link)  # the API's export, through the same browser session
+    assert exported.status_code == 200 and exported["Content-Type"].startswith("text/csv")
+    lines = b"".join(exported.streaming_content).decode().splitlines()
+    assert lines[0].startswith("seq,at,actor,action") and all(str(case.id) in line for line in lines[1:])
+    assert len(lines) - 1 == AuditRecord.objects.filter(case_id=str(case.id)).count()
 
 
 @pytest.mark.django_db
