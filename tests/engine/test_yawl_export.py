@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -23,14 +24,14 @@ JSON_SPECS = sorted(
 )
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
-# the element order of the YAWL 4.0 schema (as in orderfulfillment.yawl) for what the exporter writes
+# the element order of YAWL_Schema4.0.xsd (yawlfoundation/yawl) for what the exporter writes
 ORDER = {
     "specificationSet": ["specification", "layout"],
     "specification": ["name", "documentation", "metaData", "schema", "decomposition"],
     "NetFactsType": ["name", "documentation", "inputParam", "outputParam", "logPredicate", "localVariable",
                      "processControlElements", "externalDataGateway"],
     "WebServiceGatewayFactsType": ["name", "documentation", "inputParam", "outputParam", "logPredicate",
-                                   "yawlService", "enablementParam", "codelet", "externalInteraction"],
+                                   "enablementParam", "yawlService", "codelet", "externalInteraction"],
     "processControlElements": ["inputCondition", "task|condition", "outputCondition"],
     "task": ["name", "documentation", "flowsInto", "join", "split", "defaultConfiguration", "configuration",
              "removesTokens", "removesTokensFromFlow", "startingMappings", "completedMappings", "timer",
@@ -38,7 +39,8 @@ ORDER = {
              "miDataInput", "miDataOutput"],
     "condition": ["name", "documentation", "flowsInto"],
     "flowsInto": ["nextElementRef", "predicate", "isDefaultFlow", "documentation"],
-    "variable": ["index", "name", "type", "namespace", "initialValue", "mandatory"],
+    "variable": ["index", "documentation", "name", "type", "namespace", "initialValue|defaultValue",
+                 "mandatory"],
     "miDataInput": ["expression", "splittingExpression", "formalInputParam"],
     "miDataOutput": ["formalOutputExpression", "outputJoiningExpression", "resultAppliedToLocalVariable"],
 }  # fmt: skip
@@ -94,6 +96,36 @@ def schema_order_problems(element: Element, where: str = "") -> list[str]:
     return problems
 
 
+NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
+
+
+def schema_constraint_problems(root: Element, kept_ids: frozenset[str] = frozenset()) -> list[str]:
+    """YAWL 4.0 identity constraints: NCName decomposition ids, variable names and types; input
+    parameter and local variable names unique per decomposition; decomposesTo names a decomposition.
+    `kept_ids`: net ids of the source file that are not NCNames (kept, as the engine refers to them)."""
+    problems = []
+    decompositions = {d.get("id") for d in root.iter(f"{{{YAWL_NS}}}decomposition")}
+    for decomposition in root.iter(f"{{{YAWL_NS}}}decomposition"):
+        if not NCNAME.match(decomposition.get("id", "")) and decomposition.get("id") not in kept_ids:
+            problems.append(f"decomposition id {decomposition.get('id')!r} is not an NCName")
+        seen: set[str] = set()
+        for variable in decomposition:
+            if local(variable.tag) not in ("inputParam", "outputParam", "localVariable"):
+                continue
+            name = variable.findtext(f"{{{YAWL_NS}}}name") or ""
+            type_name = variable.findtext(f"{{{YAWL_NS}}}type") or ""
+            if not NCNAME.match(name) or not NCNAME.match(type_name):
+                problems.append(f"{decomposition.get('id')}: variable {name!r} of type {type_name!r}")
+            if local(variable.tag) != "outputParam":
+                if name in seen:
+                    problems.append(f"{decomposition.get('id')}: {name!r} is both input parameter and local")
+                seen.add(name)
+    for reference in root.iter(f"{{{YAWL_NS}}}decomposesTo"):
+        if reference.get("id") not in decompositions:
+            problems.append(f"decomposesTo {reference.get('id')!r} names no decomposition")
+    return problems
+
+
 def engine_view(spec: dict[str, Any]) -> dict[str, Any]:
     """What the engine uses: the spec model's canonical dict without extensions, conditions by id."""
 
@@ -140,6 +172,10 @@ def test_shared_files_round_trip(path: Path) -> None:
     first = load_spec_file(path)
     exported = export_yawl(first)
     assert schema_order_problems(parse_xml(exported)) == []
+    kept = frozenset(net["id"] for net in first.get("nets", []) if not NCNAME.match(net["id"]))
+    root_id = first["root_net"]
+    kept |= {root_id} if not NCNAME.match(root_id) else set()
+    assert schema_constraint_problems(parse_xml(exported), kept) == []
     second = import_yawl_bytes(exported.encode())
     assert engine_view(second) == engine_view(first)
 
@@ -150,6 +186,7 @@ def test_json_specs_round_trip_through_yawl(path: Path) -> None:
     document = document.get("spec", document)
     exported = export_yawl(document)
     assert schema_order_problems(parse_xml(exported)) == []
+    assert schema_constraint_problems(parse_xml(exported)) == []
     back = import_yawl_bytes(exported.encode())
     assert engine_view(back) == engine_view(document)  # roles, connectors, types, initial values included
     assert [p for p in verify(Specification.from_dict(back)) if p.severity == "error"] == []
@@ -167,6 +204,7 @@ def test_export_is_yawl_4_in_schema_order(constructs_xml) -> None:
     assert constructs_xml.tag == f"{{{YAWL_NS}}}specificationSet"
     assert constructs_xml.get("version") == "4.0"
     assert schema_order_problems(constructs_xml) == []
+    assert schema_constraint_problems(constructs_xml) == []
 
 
 def test_export_writes_back_what_yawl_needs(constructs_xml) -> None:

@@ -8,6 +8,7 @@ so import -> export -> import changes nothing the engine uses.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -95,7 +96,7 @@ def _type_parts(variable: dict[str, Any]) -> tuple[str, str]:
     `knhk_<type>` type of the specification's schema (see `_json_type_declaration`)."""
     original = _yawl(variable).get("type")
     if isinstance(original, str) and original:
-        return original, XSD_NS
+        return _ncname(original.rpartition(":")[2]), XSD_NS  # the schema wants an unprefixed NCName
     spec_type = str(variable.get("type") or "any")
     if spec_type.startswith(("xs:", "xsd:")):
         return spec_type.split(":", 1)[1], XSD_NS
@@ -215,8 +216,10 @@ class _Exporter:
         if log_predicate is not None:
             element.append(_into_yawl_namespace(log_predicate))
         for variable in variables:
-            # a parameter's initial value needs a local variable of the same name to live in
-            if variable.get("usage", "local") == "local" or variable.get("initial") is not None:
+            # an output parameter's initial value lives in a local variable of the same name (an input
+            # parameter holds its own; the schema forbids a local variable named as an input parameter)
+            usage = variable.get("usage", "local")
+            if usage == "local" or (usage == "output" and variable.get("initial") is not None):
                 self.variable(element, "localVariable", variable, index)
                 index += 1
         controls = _add(element, "processControlElements")
@@ -247,7 +250,7 @@ class _Exporter:
         _add(element, "name", variable.get("name"))
         _add(element, "type", type_name)
         _add(element, "namespace", namespace)
-        if tag == "localVariable" and variable.get("initial") is not None:
+        if tag in ("localVariable", "inputParam") and variable.get("initial") is not None:
             _add(element, "initialValue", _value_xml(variable["initial"]))
 
     def condition(self, condition: dict[str, Any], tag: str) -> Element:
@@ -329,7 +332,7 @@ class _Exporter:
             return str(task["subnet"])
         if task.get("kind") == "routing":
             return None
-        decomposition_id = str(_yawl(task).get("decomposition") or task.get("id"))
+        decomposition_id = _ncname(str(_yawl(task).get("decomposition") or task.get("id")))
         if decomposition_id in {str(n.get("id")) for n in self.nets}:
             decomposition_id += "_decomposition"  # one id space for nets and task decompositions
         self.atomic.setdefault(decomposition_id, (task, net))
@@ -424,7 +427,7 @@ class _Exporter:
                 if entry.get("required"):
                     _add(element[-1], "mandatory")
                 index += 1
-        for tag in ("logPredicate", "yawlService", "enablementParam"):
+        for tag in ("logPredicate", "enablementParam", "yawlService"):
             stored = _stored_xml(yawl.get(f"decomposition_{tag}"), tag)
             if stored is not None:
                 element.append(_into_yawl_namespace(stored))
@@ -434,6 +437,12 @@ class _Exporter:
         interaction = yawl.get("decomposition_externalInteraction", "manual") if kind is None else kind
         _add(element, "externalInteraction", "automated" if interaction == "automated" else "manual")
         return element
+
+
+def _ncname(text: str) -> str:
+    """`text` as an XML NCName (what YAWL 4.0 requires of decomposition ids and type names)."""
+    name = re.sub(r"[^\w.\-]", "_", text)
+    return name if re.match(r"[A-Za-z_]", name) else f"_{name}"
 
 
 def _target(flow: Any) -> Any:
