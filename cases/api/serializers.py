@@ -18,8 +18,9 @@ def _json_object(value):
 class WorkItemOut(serializers.ModelSerializer):
     case_id = serializers.UUIDField(source="case.id", read_only=True)
     spec_id = serializers.CharField(source="case.spec.spec_id", read_only=True)
-    started_by = serializers.CharField(source="started_by.username", default=None, read_only=True)
-    completed_by = serializers.CharField(source="completed_by.username", default=None, read_only=True)
+    started_by = serializers.CharField(source="started_by.username", default=None, read_only=True, allow_null=True)
+    completed_by = serializers.CharField(source="completed_by.username", default=None, read_only=True,
+                                         allow_null=True)
     parent = serializers.CharField(source="parent_engine_id", read_only=True)
 
     class Meta:

@@ -26,7 +26,7 @@ from cases.api.serializers import (
 )
 from cases.models import CaseState, WorkItemState
 from knhk.api.pagination import PageNumberPagination
-from knhk.api.schema import ERROR_RESPONSES, error_example
+from knhk.api.schema import ERROR_RESPONSES, error_example, paginated
 
 CASE_ID = "6f1c2c1e-8d4b-4c55-9a43-3f1d2b7c9e10"
 ITEM_ID = "0b7e4a52-5d8f-4a8e-b1c6-2e9d7f3a6c21"
@@ -75,7 +75,7 @@ class CaseListView(APIView):
             OpenApiParameter("version", int, description="Cases of this specification version."),
             OpenApiParameter("state", str, enum=CaseState.values),
         ],
-        responses={200: CaseSummary(many=True), **ERROR_RESPONSES},
+        responses={200: paginated(CaseSummary(many=True), "CaseSummary"), **ERROR_RESPONSES},
         examples=[OpenApiExample("Cases", response_only=True, value=[
             {k: CASE_EXAMPLE[k] for k in CaseSummary.Meta.fields}])],
     )
@@ -156,7 +156,7 @@ CaseResumeView = _case_action_view("resume")
 class CaseHistoryView(APIView):
     @extend_schema(
         operation_id="cases_history",
-        responses={200: CaseEventOut(many=True), **ERROR_RESPONSES},
+        responses={200: paginated(CaseEventOut(many=True), "CaseEvent"), **ERROR_RESPONSES},
         examples=[OpenApiExample("History", response_only=True, value=[
             {"seq": 1, "kind": "net_started", "task_id": "", "net_id": "loan-approval", "work_item": "",
              "payload": {}, "actor": "", "at": "2026-01-01T12:00:00Z"},
@@ -178,7 +178,7 @@ class WorkItemListView(APIView):
             OpenApiParameter("task", str, description="Work items of this task id."),
             OpenApiParameter("kind", str, description="manual, automated, composite or mi."),
         ],
-        responses={200: WorkItemOut(many=True), **ERROR_RESPONSES},
+        responses={200: paginated(WorkItemOut(many=True), "WorkItem"), **ERROR_RESPONSES},
         examples=[OpenApiExample("Work items", response_only=True, value=[ITEM_EXAMPLE])],
     )
     def get(self, request: Request) -> Response:
@@ -243,7 +243,7 @@ class PatternListView(APIView):
 
     @extend_schema(
         operation_id="patterns_list",
-        responses={200: serializers.ListSerializer(child=serializers.DictField())},
+        responses={200: paginated(serializers.ListSerializer(child=serializers.DictField()), "Pattern")},
         examples=[OpenApiExample("Patterns", response_only=True, value=[
             {"number": 1, "name": "Sequence", "supported": True}])],
     )

@@ -14,7 +14,7 @@ from incidents.api.serializers import IncidentActionRequest, IncidentListQuery, 
 from incidents.models import Incident, IncidentState
 from knhk.api.errors import NotFound
 from knhk.api.pagination import PageNumberPagination
-from knhk.api.schema import ERROR_RESPONSES, error_example
+from knhk.api.schema import ERROR_RESPONSES, error_example, paginated
 
 INCIDENT_ID = "3d4f8a9e-1b2c-4d5e-8f90-a1b2c3d4e5f6"
 INCIDENT_EXAMPLE = {
@@ -57,7 +57,7 @@ class IncidentListView(OperatorAccess, APIView):
             OpenApiParameter("state", str, enum=IncidentState.values, description="open = the dead letter queue."),
             OpenApiParameter("workflow_id", str), OpenApiParameter("case", str, description="Case UUID."),
         ],
-        responses={200: IncidentOut(many=True), **ERROR_RESPONSES},
+        responses={200: paginated(IncidentOut(many=True), "Incident"), **ERROR_RESPONSES},
         examples=[OpenApiExample("Dead letter queue", response_only=True, value=[INCIDENT_EXAMPLE])],
     )
     def get(self, request: Request) -> Response:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -142,6 +143,7 @@ def _body_limit() -> int:
     return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
 
 
+@csrf_exempt  # an API client sends no CSRF token: the answer must be this 404, not an HTML 403
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Unknown routes under /api/."""
     return json_error(404, "not_found", f"No API endpoint at {request.path}.")

@@ -36,3 +36,44 @@ def error_example(name: str, code: str, message: str, details: Any = None, *, st
         status_codes=[status_code],
         value={"error": {"code": code, "message": message, "details": details or {}}},
     )
+
+
+def paginated(child: serializers.BaseSerializer, name: str) -> serializers.Serializer:
+    """The page shape of knhk.api.pagination: {"count", "next", "previous", "results": [child]}."""
+    return inline_serializer(
+        name=f"Paginated{name}List",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": child,
+        },
+    )
+
+
+# Answers any API route can give whatever its view does: the body parser and limits (400, 413, 415),
+# authentication and rights (401, 403), unknown ids or pages (404), methods (405), the rate limit (429).
+COMMON_ERRORS = {
+    "400": "Bad input (names every problem).",
+    "401": "Not authenticated.",
+    "403": "Not allowed.",
+    "404": "Unknown id or page.",
+    "405": "Method not allowed.",
+    "413": "Request body too large.",
+    "415": "Unsupported media type.",
+    "429": "Rate limited (see Retry-After).",
+}
+
+
+def add_common_errors(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every operation documents the common error answers."""
+    has_error = "Error" in result.get("components", {}).get("schemas", {})
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}} if has_error else {}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status_code, description in COMMON_ERRORS.items():
+                responses.setdefault(status_code, {"content": content, "description": description})
+    return result

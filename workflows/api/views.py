@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.rights import filter_visible
 from knhk.api.errors import BadRequest
 from knhk.api.pagination import PageNumberPagination
-from knhk.api.schema import ERROR_RESPONSES, error_example
+from knhk.api.schema import ERROR_RESPONSES, error_example, paginated
 from workflows import selectors, services
 from workflows.api.serializers import (
     ImportSpecRequest,
@@ -54,7 +54,7 @@ class WorkflowListView(APIView):
             OpenApiParameter("spec_id", str, description="Only this specification id."),
             OpenApiParameter("all_versions", bool, description="Every version, not just the latest."),
         ],
-        responses={200: SpecSummary(many=True), **ERROR_RESPONSES},
+        responses={200: paginated(SpecSummary(many=True), "SpecSummary"), **ERROR_RESPONSES},
         examples=[OpenApiExample("Specifications", response_only=True, value=[
             {k: v for k, v in REGISTERED_EXAMPLE.items() if k != "warnings"}])],
     )
