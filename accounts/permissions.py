@@ -112,10 +112,22 @@ class ApiAccess(BasePermission):
             return False
         match = getattr(request, "resolver_match", None)
         method = "GET" if request.method == "HEAD" else request.method
-        rule = ROUTE_RULES.get((getattr(match, "url_name", None) or "", method))
+        rule = ROUTE_RULES.get((getattr(match, "url_name", None) or "", method)) or _fallback_rule(match)
         if rule is not None:
             rule(request, match.kwargs)
         return True
+
+
+def _fallback_rule(match: Any) -> Rule | None:
+    """A route without a rule that names a workflow, case or work item needs at least the view right."""
+    kwargs = getattr(match, "kwargs", None) or {}
+    if "spec_id" in kwargs:
+        return _on_workflow("view", "see this workflow")
+    if "case_id" in kwargs:
+        return _on_case("view", "see this case")
+    if "item_id" in kwargs:
+        return _view_item
+    return None
 
 
 class IsAuditor(ApiAccess):

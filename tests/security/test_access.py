@@ -198,3 +198,23 @@ def test_open_api_when_auth_is_disabled(anonymous_client, workflows, settings):
     assert anonymous_client.get("/api/v1/workflows").json()["count"] == 2
     assert anonymous_client.post("/api/v1/cases", {"spec_id": "claims"}, format="json").status_code == 201
     assert AuditRecord.objects.filter(action="case.created").get().actor == "anonymous"
+
+
+def test_routes_without_a_rule_that_name_a_workflow_need_the_view_right(users):
+    from django.urls import ResolverMatch
+    from rest_framework.exceptions import NotFound
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from accounts.permissions import ApiAccess
+
+    def allowed(spec_id: str) -> bool:
+        http = APIRequestFactory().get(f"/api/v1/workflows/{spec_id}/diagram")
+        http.resolver_match = ResolverMatch(lambda r: None, (), {"spec_id": spec_id}, url_name="workflow-diagram")
+        request = Request(http)
+        request.user = users["participant"]
+        return ApiAccess().has_permission(request, None)
+
+    assert allowed("claims")
+    with pytest.raises(NotFound):
+        allowed("other")
