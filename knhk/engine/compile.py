@@ -221,6 +221,7 @@ class CompiledNet:
     __slots__ = (
         "id", "spec", "condition_ids", "condition_index", "tasks", "task_index", "input", "output",
         "feeds", "orjoins", "variables", "variable_types", "declares_variables", "input_variables",
+        "reach_cache",
     )  # fmt: skip
 
     def __init__(self, net: Net) -> None:
@@ -241,6 +242,7 @@ class CompiledNet:
         self.variable_types = {v.name: v.type for v in net.variables}
         self.declares_variables = bool(net.variables)
         self.input_variables = frozenset(v.name for v in net.variables if v.usage in ("input", "both"))
+        self.reach_cache: dict[tuple, bool] = {}  # orjoin.can_reach answers by (task, marking, busy)
         self._link(net)
 
     def _link(self, net: Net) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from knhk.engine import Case, compile_spec
-from knhk.engine.orjoin import may_be_marked, orjoin_enabled
+from knhk.engine.orjoin import can_reach, may_be_marked, orjoin_enabled
 
 
 def start(tasks: list[dict], nets: list[dict] | None = None) -> Case:
@@ -139,3 +141,58 @@ def test_may_be_marked_covers_marked_and_reachable_conditions() -> None:
     may = may_be_marked(root, net.task_index["E"])
     names = {net.condition_ids[i] for i in range(len(net.condition_ids)) if may >> i & 1}
     assert names == {"S__A", "S__B", "A__A", "A__C", "B__E", "C__E"}
+
+
+# Upstream of E, the AND-join T needs both sides of X's XOR choice, so it can never fire: the
+# fixpoint (which ignores that the two sides exclude each other) says a token may still reach E,
+# the exact search says none can, as YAWL's reachability analysis does.
+EXCLUSIVE = [
+    {"id": "S", "flows": ["B", "X"]},
+    {"id": "B", "flows": ["E"]},
+    {"id": "X", "split": "xor", "flows": [{"to": "Y", "default": True}, {"to": "Z", "predicate": "true()", "ordering": 0}]},
+    {"id": "Y", "flows": ["T"]},
+    {"id": "Z", "flows": ["T"]},
+    {"id": "T", "join": "and", "flows": ["E"]},
+    {"id": "E", "join": "or", "flows": ["end"]},
+]  # fmt: skip
+
+
+def test_exact_search_enables_orjoin_when_the_fixpoint_overestimates() -> None:
+    case = start(EXCLUSIVE)
+    do(case, "S")
+    do(case, "B")
+    root = case.root
+    assert root is not None
+    e_index = root.net.task_index["E"]
+    e_inputs = root.net.tasks[e_index].preset_mask
+    assert may_be_marked(root, e_index) & e_inputs & ~root.mask, "the fixpoint alone would wait"
+    assert "E" in enabled(case), "no reachable marking puts a token on T__E"
+
+
+def test_exact_search_gives_up_at_its_limit_and_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import knhk.engine.orjoin as orjoin
+
+    monkeypatch.setattr(orjoin, "SEARCH_LIMIT", 0)
+    case = start(EXCLUSIVE)
+    do(case, "S")
+    do(case, "B")
+    assert "E" not in enabled(case)
+
+
+def test_exact_search_follows_busy_tasks_and_cancellation() -> None:
+    case = start([
+        {"id": "S", "flows": ["B", "C", "K"]},
+        {"id": "B", "flows": ["E"]},
+        {"id": "C", "flows": ["E"]},
+        {"id": "K", "flows": ["E"], "cancels": ["C"]},
+        {"id": "E", "join": "or", "flows": ["end"]},
+    ])  # fmt: skip
+    do(case, "S")
+    do(case, "B")
+    root = case.root
+    assert root is not None
+    e_index = root.net.task_index["E"]
+    empty = root.net.tasks[e_index].preset_mask & ~root.mask
+    assert can_reach(root, e_index, empty), "C can still fire before K cancels it"
+    case.start(item_of(case, "C"))
+    assert can_reach(root, e_index, empty), "C is busy: it will complete"
