@@ -307,8 +307,14 @@ class Case:
                         self._enable(instance, other)
         if items[ctask.index] is None and mask & ctask.preset_mask:
             self._recheck(instance, ctask, None)
-        if self.agenda or self.counter == enabled_before:  # routing to fire, or maybe nothing can move
+        if self.agenda:  # routing tasks to fire
             self._settle()
+        elif self.counter == enabled_before:  # nothing new: is anything left that can move?
+            for other in self.items.values():
+                if other.state == ENABLED or (other.subnet is None and other.children is None):
+                    break
+            else:
+                self._settle()
 
     def _complete_general(self, item_id: str, data: dict[str, Any] | None) -> None:
         self._require_running()
