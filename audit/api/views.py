@@ -72,18 +72,18 @@ class AuditExportView(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
     serializer_class = AuditRecordSerializer  # the shape of one exported record (for the OpenAPI schema)
 
-    @extend_schema(
-        parameters=[AuditQuerySerializer,
-                    OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="default json")],
-        responses={(200, "application/json"): AuditRecordSerializer(many=True),
-                   (200, "text/csv"): OpenApiTypes.STR},
-    )
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         """Errors are JSON (and say so) even when the client asked for CSV."""
         if isinstance(response, Response) and response.status_code >= 400:
             request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
         return super().finalize_response(request, response, *args, **kwargs)
 
+    @extend_schema(
+        parameters=[AuditQuerySerializer,
+                    OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="default json")],
+        responses={(200, "application/json"): AuditRecordSerializer(many=True),
+                   (200, "text/csv"): OpenApiTypes.STR},
+    )
     def get(self, request: Request) -> StreamingHttpResponse:
         rows = export_rows(_query(request, newest_first=False))
         as_csv = request.accepted_renderer.format == "csv"
