@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -31,8 +33,15 @@ def total(samples, name: str, **labels) -> float:
     return sum(v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= set(ls))
 
 
-def _run_case(api_client) -> str:
-    case = api_client.post("/api/v1/cases", {"spec_id": "ops-or", "data": {"x": 1, "y": 0}}, format="json").json()
+def _register(api_client) -> str:
+    """OR_SPEC under an id of its own (parallel test processes share the metrics directory)."""
+    spec_id = f"ops-m-{uuid.uuid4().hex[:8]}"
+    assert api_client.post("/api/v1/workflows", {"spec": {**OR_SPEC, "id": spec_id}}, format="json").status_code == 201
+    return spec_id
+
+
+def _run_case(api_client, spec_id: str) -> str:
+    case = api_client.post("/api/v1/cases", {"spec_id": spec_id, "data": {"x": 1, "y": 0}}, format="json").json()
     for task in ("a", "b", "d"):
         [item] = api_client.get(f"/api/v1/work-items?case={case['case_id']}&task={task}&state=enabled").json()["results"]
         assert api_client.post(f"/api/v1/work-items/{item['id']}/complete", {"data": {}}, format="json").status_code == 200
@@ -41,19 +50,19 @@ def _run_case(api_client) -> str:
 
 
 def test_metrics_parse_and_counters_move_when_a_case_runs(api_client, client):
-    assert api_client.post("/api/v1/workflows", {"spec": OR_SPEC}, format="json").status_code == 201
+    spec_id = _register(api_client)
     before = scrape(client)
-    _run_case(api_client)
+    _run_case(api_client, spec_id)
     after = scrape(client)
 
     def moved(name, **labels):
         return total(after, name, **labels) - total(before, name, **labels)
 
-    assert moved("knhk_cases_started_total", workflow_id="ops-or") == 1
-    assert moved("knhk_work_items_enabled_total", workflow_id="ops-or") == 3  # a, b, d
-    assert moved("knhk_work_items_completed_total", workflow_id="ops-or") == 3
-    assert moved("knhk_cases_finished_total", workflow_id="ops-or", state="completed") == 1
-    assert moved("knhk_hot_path_firing_seconds_count", operation="work_item.complete") == 3
+    assert moved("knhk_cases_started_total", workflow_id=spec_id) == 1
+    assert moved("knhk_work_items_enabled_total", workflow_id=spec_id) == 3  # a, b, d
+    assert moved("knhk_work_items_completed_total", workflow_id=spec_id) == 3
+    assert moved("knhk_cases_finished_total", workflow_id=spec_id, state="completed") == 1
+    assert moved("knhk_hot_path_firing_seconds_count", operation="work_item.complete") >= 3
     assert moved("knhk_http_requests_total", method="POST", status="200") >= 3
     assert moved("knhk_http_request_duration_seconds_count", method="POST") >= 4
     # Facts of the database, read at scrape time.
@@ -62,8 +71,7 @@ def test_metrics_parse_and_counters_move_when_a_case_runs(api_client, client):
 
 
 def test_requests_are_labelled_by_route_template_not_by_id(api_client, client):
-    assert api_client.post("/api/v1/workflows", {"spec": OR_SPEC}, format="json").status_code == 201
-    case_id = _run_case(api_client)
+    case_id = _run_case(api_client, _register(api_client))
     samples = scrape(client)
     routes = {dict(labels).get("route") for (name, labels) in samples if name == "knhk_http_requests_total"}
     assert not any(case_id in (route or "") for route in routes)
