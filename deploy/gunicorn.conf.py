@@ -10,7 +10,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: knhk.tls below
+
+from knhk.tls import TLSConfigError, tls_settings  # noqa: E402
 
 
 def _bind() -> str:
@@ -42,6 +47,19 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "knhk-workflow-engine"
+
+# TLS when WORKFLOW_TLS_CERT and WORKFLOW_TLS_KEY are set (mutual TLS with WORKFLOW_TLS_CLIENT_CA): see
+# knhk/tls.py. In Kubernetes TLS usually ends at the ingress; with it on here, set the probes' scheme: HTTPS.
+try:
+    _tls = tls_settings()
+except TLSConfigError as _error:
+    print(f"knhk: configuration error: {_error}", file=sys.stderr)
+    raise SystemExit(2) from None
+if _tls:
+    from knhk.tls import ssl_context  # noqa: F401  (gunicorn hook: TLS 1.2 at least)
+
+    certfile, keyfile = _tls["certfile"], _tls["keyfile"]
+    ca_certs, cert_reqs = _tls.get("ca_certs"), _tls.get("cert_reqs", 0)
 
 
 def on_starting(server) -> None:

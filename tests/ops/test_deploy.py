@@ -173,3 +173,25 @@ def test_worker_and_job_run_the_right_commands(name):
         assert command[:4] == ["celery", "-A", "knhk.celery", "worker"]
     else:
         assert command == ["python", "manage.py", "migrate", "--noinput"]
+
+
+def test_gunicorn_config_serves_tls_from_the_environment(monkeypatch, tmp_path):
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", "server.key", "-out", "server.crt"], cwd=tmp_path, check=True, capture_output=True)
+    monkeypatch.setenv("WORKFLOW_TLS_CERT", str(tmp_path / "server.crt"))
+    monkeypatch.setenv("WORKFLOW_TLS_KEY", str(tmp_path / "server.key"))
+    config = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    assert config["certfile"] == str(tmp_path / "server.crt") and config["keyfile"] == str(tmp_path / "server.key")
+    assert callable(config["ssl_context"])
+
+
+def test_gunicorn_config_names_a_bad_tls_variable(tmp_path):
+    env = {**os.environ, "WORKFLOW_TLS_CERT": str(tmp_path / "missing.crt"), "WORKFLOW_TLS_KEY": "x"}
+    result = subprocess.run([sys.executable, str(DEPLOY / "gunicorn.conf.py")], env=env, capture_output=True,
+                            text=True, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "knhk: configuration error: WORKFLOW_TLS_CERT must name a readable PEM file" in result.stderr

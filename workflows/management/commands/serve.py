@@ -42,6 +42,7 @@ class Command(BaseCommand):
         self.stdout.flush()
         argv = [
             str(gunicorn), "knhk.wsgi:application",
+            "--config", str(settings.BASE_DIR / "deploy" / "gunicorn.conf.py"),  # metrics hooks; flags below win
             "--bind", bind,
             "--workers", str(options["workers"]),
             "--access-logfile", "-",
