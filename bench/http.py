@@ -69,6 +69,7 @@ class Durations:
     fixed_rate: float = 15
     list_requests: int = 200
     list_seconds: float = 30  # per endpoint, after at least 20 requests
+    top_up_seconds: float = 120  # at most this long to reach 10,000 cases before reading memory
     scale_cases: int = SCALE_CASES
 
 
@@ -469,9 +470,9 @@ def fixed_rate_phase(stack: Stack, d: Durations, items: list[str], rate: float =
 def memory_phase(stack: Stack, d: Durations) -> list[Result]:
     """Top the case count up to 10,000, then the resident size of one API and one worker process."""
     count = admin_sql("SELECT count(*) FROM cases_case", database=DATABASE)[0][0]
-    if count < MEMORY_CASES:  # at most two minutes: a slow server reports the count it reached
+    if count < MEMORY_CASES:  # time-boxed: a slow server reports the count it reached
         per_thread = -(-(MEMORY_CASES - count) // WRK_THREADS)
-        wrk(stack, "/api/v1/cases", 120, {"spec_id": SPEC_ID, "data": {"amount": 1}}, limit=per_thread)
+        wrk(stack, "/api/v1/cases", d.top_up_seconds, {"spec_id": SPEC_ID, "data": {"amount": 1}}, limit=per_thread)
         count = admin_sql("SELECT count(*) FROM cases_case", database=DATABASE)[0][0]
     api = [rss_mb(pid) for pid in children(stack.processes["gunicorn"].pid)]
     celery_main = stack.processes["celery"].pid

@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         results += engine.run(timing, peer_timing)
     if args.only in (None, "http"):
         print("End to end over HTTP:", flush=True)
-        durations = (http.Durations(warmup=1, throughput=4, fixed_rate=4, list_requests=20, scale_cases=20_000)
+        durations = (http.Durations(warmup=1, throughput=4, fixed_rate=4, list_requests=20, list_seconds=5,
+                                    top_up_seconds=10, scale_cases=20_000)
                      if args.quick else http.Durations())
         rows, facts = http.run(durations)
         results += rows
