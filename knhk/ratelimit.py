@@ -6,13 +6,12 @@ it the counter is in-process. Why not DRF throttling: its history throttle keeps
 per client and updates it read-modify-write through the cache, so concurrent processes lose updates, and
 it would only cover DRF views. The 429 answer uses the common error shape and carries Retry-After.
 
-A client is its bearer token when it sends one (several users behind one proxy are told apart), else
-its address. /health*, /metrics and /static/ are never limited (probes and scrapes must get through).
+A client is the user of a valid bearer token (several users behind one proxy are told apart), else its
+address (REMOTE_ADDR). /health*, /metrics and /static/ are never limited (probes and scrapes must get through).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
@@ -34,11 +33,27 @@ clock: Callable[[], float] = time.time  # replaced in tests to pin the window
 
 
 def client_key(request: HttpRequest) -> str:
-    """Who is asking: a hash of the Authorization header, else the remote address."""
+    """Who is asking: the user of a valid bearer token, else the remote address.
+
+    The token's signature is checked (no database access), so made-up tokens cannot open new buckets.
+    """
     auth = request.META.get("HTTP_AUTHORIZATION", "")
-    if auth:
-        return "auth:" + hashlib.sha256(auth.encode()).hexdigest()[:24]
+    if auth.startswith("Bearer "):
+        user_id = _token_user(auth.removeprefix("Bearer ").strip())
+        if user_id is not None:
+            return f"user:{user_id}"
     return "addr:" + (request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def _token_user(token: str) -> str | None:
+    from rest_framework_simplejwt.exceptions import TokenError
+    from rest_framework_simplejwt.settings import api_settings
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    try:
+        return str(AccessToken(token)[api_settings.USER_ID_CLAIM])
+    except (TokenError, KeyError):
+        return None
 
 
 class InProcessWindows:

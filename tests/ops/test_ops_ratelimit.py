@@ -73,3 +73,20 @@ def test_with_redis_the_window_is_shared_between_processes(settings, redis_url, 
     response = anonymous_client.get("/api/v1/workflows", REMOTE_ADDR="10.0.0.9")
     assert response.status_code == 429 and response["Retry-After"] == "1"
     assert ratelimit.count_hit("addr:10.0.0.9", 2_000_001) == 1  # a new second, a new window
+
+
+def test_a_user_is_one_client_whatever_its_tokens_and_made_up_tokens_count_as_the_address(
+        limit_100, make_user, client_for, anonymous_client):
+    from rest_framework.test import APIClient
+
+    user = make_user("ann")
+    first, second = client_for(user), client_for(user)  # two tokens of one user
+    for _ in range(50):
+        first.get("/api/v1/workflows")
+        second.get("/api/v1/workflows")
+    assert first.get("/api/v1/workflows").status_code == 429
+    forger = APIClient()
+    for number in range(100):
+        forger.credentials(HTTP_AUTHORIZATION=f"Bearer made-up-{number}")
+        assert forger.get("/api/v1/workflows").status_code == 401
+    assert anonymous_client.get("/api/v1/workflows").status_code == 429  # same address, same bucket
