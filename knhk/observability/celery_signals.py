@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from typing import Any
 
 from celery import signals
@@ -12,7 +13,7 @@ from celery import signals
 from knhk.observability.logging import current_request_id, reset_request_id, set_request_id
 
 REQUEST_ID_HEADER = "knhk_request_id"
-_running: dict[str, tuple[float, Any]] = {}
+_running: dict[str, tuple[float, ExitStack]] = {}
 
 
 def add_request_id_header(headers: dict | None = None, **_: Any) -> None:
@@ -23,19 +24,34 @@ def add_request_id_header(headers: dict | None = None, **_: Any) -> None:
 
 
 def task_started(task_id: str | None = None, task: Any = None, **_: Any) -> None:
-    """task_prerun: adopt the publisher's request id (eager tasks already share the context)."""
+    """task_prerun: adopt the publisher's request id for logs and audit records (eager tasks already
+    share the publisher's context)."""
     request_id = getattr(getattr(task, "request", None), REQUEST_ID_HEADER, None)
-    token = set_request_id(request_id) if request_id else None
-    _running[task_id or ""] = (time.perf_counter(), token)
+    context = ExitStack()
+    if request_id:
+        token = set_request_id(request_id)
+        context.callback(reset_request_id, token)
+        context.enter_context(_audit_context(request_id))
+    _running[task_id or ""] = (time.perf_counter(), context)
+
+
+def _audit_context(request_id: str) -> AbstractContextManager:
+    from django.apps import apps
+
+    if not apps.is_installed("audit"):
+        return nullcontext()
+    from audit.context import request_context
+
+    return request_context(request_id)
 
 
 def task_finished(task_id: str | None = None, task: Any = None, state: str | None = None, **_: Any) -> None:
     """task_postrun: record the run time and restore the request id."""
     from knhk.observability import metrics
 
-    started, token = _running.pop(task_id or "", (None, None))
-    if token is not None:
-        reset_request_id(token)
+    started, context = _running.pop(task_id or "", (None, None))
+    if context is not None:
+        context.close()
     if started is not None:
         name = getattr(task, "name", "unknown")
         metrics.CELERY_TASK_DURATION.labels(name, state or "UNKNOWN").observe(time.perf_counter() - started)

@@ -69,9 +69,12 @@ def test_the_request_id_travels_in_the_task_headers_into_the_worker(json_lines):
     task = SimpleNamespace(name="cases.tasks.run_automated_item", request=SimpleNamespace(**headers))
     celery_signals.task_started(task_id="t1", task=task)
     assert current_request_id() == "req-from-http"
+    from audit.context import current_request_id as audit_request_id
+
+    assert audit_request_id() == "req-from-http"  # the worker's audit records name the request too
     logging.getLogger("knhk.tasks").info("running")
     celery_signals.task_finished(task_id="t1", task=task, state="SUCCESS")
-    assert current_request_id() is None
+    assert current_request_id() is None and audit_request_id() == ""
     assert json_lines()[-1]["request_id"] == "req-from-http"
 
 
