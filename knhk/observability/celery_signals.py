@@ -57,13 +57,16 @@ def task_finished(task_id: str | None = None, task: Any = None, state: str | Non
         metrics.CELERY_TASK_DURATION.labels(name, state or "UNKNOWN").observe(time.perf_counter() - started)
 
 
-def worker_ready(**_: Any) -> None:
-    """worker_init: serve this worker's merged metrics for Prometheus."""
+def worker_ready(**_: Any) -> Any:
+    """worker_init: serve this worker's merged metrics for Prometheus (its own directory, emptied first,
+    as gunicorn's is: a restarted container must not add the previous one's counts)."""
     port = os.environ.get("WORKFLOW_WORKER_METRICS_PORT", "").strip()
     if port.isdigit():
         from knhk.observability import metrics
 
-        metrics.start_worker_metrics_server(int(port))
+        metrics.clear_directory()
+        return metrics.start_worker_metrics_server(int(port))
+    return None
 
 
 def worker_process_gone(pid: int | None = None, **_: Any) -> None:

@@ -215,12 +215,22 @@ class MetricsMiddleware:
         return response
 
 
-def start_worker_metrics_server(port: int) -> None:
-    """Serve the merged metrics of a Celery worker's processes on `port` (Kubernetes scrapes it)."""
+def start_worker_metrics_server(port: int):
+    """Serve the merged metrics of a Celery worker's processes on `port` (Kubernetes scrapes it).
+
+    Returns the HTTP server (its thread is a daemon)."""
     from prometheus_client import start_http_server
 
-    start_http_server(port, registry=scrape_registry())
+    server, _thread = start_http_server(port, registry=scrape_registry())
     logger.info("worker metrics on port %s", port)
+    return server
+
+
+def clear_directory() -> None:
+    """Remove every metrics file (at a server's start, before its processes write)."""
+    if MULTIPROC_DIR is not None:
+        for file in MULTIPROC_DIR.glob("*.db"):
+            file.unlink(missing_ok=True)
 
 
 def mark_process_dead(pid: int) -> None:

@@ -80,3 +80,28 @@ def test_requests_are_labelled_by_route_template_not_by_id(api_client, client):
 
 def test_metrics_view_answers_get_only(client):
     assert client.post("/metrics").status_code == 405
+
+
+def test_a_celery_worker_serves_its_metrics_on_its_port(monkeypatch, client):
+    import socket
+
+    import httpx
+
+    from knhk.observability import celery_signals, metrics
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("WORKFLOW_WORKER_METRICS_PORT", str(port))
+    cleared = []
+    monkeypatch.setattr(metrics, "clear_directory", lambda: cleared.append(True))  # the test's dir is shared
+    server = celery_signals.worker_ready()
+    try:
+        metrics.CELERY_TASK_DURATION.labels("ops.test", "SUCCESS").observe(0.01)
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert cleared == [True]
+    families = {f.name for f in text_string_to_metric_families(text)}
+    assert "knhk_celery_task_duration_seconds" in families and "knhk_dead_letter_queue_size" in families
