@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import rights
 from incidents import services
 from incidents.api.serializers import IncidentActionRequest, IncidentListQuery, IncidentOut
 from incidents.models import Incident, IncidentState
@@ -28,12 +29,11 @@ INCIDENT_EXAMPLE = {
 
 
 class OperatorAccess:
-    """Mixin: incidents are for operators (the operate-cases capability), on top of the API's default."""
+    """Mixin: incidents are for operators (the operate-cases capability), on top of the API's default;
+    each incident also needs the right on its workflow (view to see it, start to act on it)."""
 
     def check_permissions(self, request: Request) -> None:
         super().check_permissions(request)
-        from accounts import rights
-
         if rights.checks_enabled():
             rights.require_capability(request.user, rights.OPERATE_CASES, "handle incidents")
 
@@ -43,10 +43,12 @@ def _actor(request: Request) -> Any:
     return user if user is not None and user.is_authenticated else None
 
 
-def _incident(incident_id: Any) -> Incident:
+def _incident(incident_id: Any, request: Request, right: str = "view") -> Incident:
+    """The incident, if the caller holds `right` on its workflow (404 when they may not see it)."""
     incident = Incident.objects.select_related("resolved_by").filter(pk=incident_id).first()
-    if incident is None:
+    if incident is None or not rights.has_right(request.user, "view", incident.workflow_id):
         raise NotFound(f"No incident {incident_id}.")
+    rights.require_right(request.user, right, incident.workflow_id, f"{right} incidents of this workflow")
     return incident
 
 
@@ -63,7 +65,7 @@ class IncidentListView(OperatorAccess, APIView):
     def get(self, request: Request) -> Response:
         query = IncidentListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = Incident.objects.select_related("resolved_by")
+        rows = rights.filter_visible(Incident.objects.select_related("resolved_by"), request.user, "workflow_id")
         if "state" in query.validated_data:
             rows = rows.filter(state=query.validated_data["state"])
         if "workflow_id" in query.validated_data:
@@ -79,7 +81,7 @@ class IncidentDetailView(OperatorAccess, APIView):
     @extend_schema(operation_id="incidents_retrieve", responses={200: IncidentOut, **ERROR_RESPONSES},
                    examples=[OpenApiExample("Incident", response_only=True, value=INCIDENT_EXAMPLE)])
     def get(self, request: Request, incident_id: str) -> Response:
-        return Response(IncidentOut(_incident(incident_id)).data)
+        return Response(IncidentOut(_incident(incident_id, request)).data)
 
 
 ACTIONS = {
@@ -111,13 +113,14 @@ def _action_view(action: str) -> type[APIView]:
             body = IncidentActionRequest(data=request.data or {})
             body.is_valid(raise_exception=True)
             data = body.validated_data.get("data")
+            _incident(incident_id, request, "start")
             if action == "retry":
                 services.retry_incident(incident_id, data, actor=_actor(request))
             elif action == "skip":
                 services.skip_incident(incident_id, data, actor=_actor(request))
             else:
                 services.cancel_incident(incident_id, actor=_actor(request))
-            return Response(IncidentOut(_incident(incident_id)).data)
+            return Response(IncidentOut(_incident(incident_id, request)).data)
 
     IncidentActionView.__name__ = IncidentActionView.__qualname__ = f"Incident{action.capitalize()}View"
     return IncidentActionView

@@ -231,3 +231,23 @@ def test_http_connector_failures_count_on_the_hosts_breaker(api_client, http_ser
     assert "answered 503" in incident.error and incident.attempts == 2
     host = http_service.removeprefix("http://")
     assert CircuitBreaker.objects.get(key=f"http:{host}").consecutive_failures == 2
+
+
+def test_an_operator_sees_and_handles_only_incidents_of_workflows_granted_to_them(api_client, make_user, client_for):
+    from accounts import rights
+
+    _start(api_client, "ops-rights", FAILING)
+    incident = Incident.objects.get()
+    olga = make_user("olga", "operator")
+    operator = client_for(olga)
+    assert operator.get("/api/v1/incidents").json()["count"] == 0
+    assert operator.get(f"/api/v1/incidents/{incident.id}").status_code == 404
+    assert operator.post(f"/api/v1/incidents/{incident.id}/skip", {"data": {}}, format="json").status_code == 404
+
+    rights.grant("view", "ops-rights", user=olga)
+    assert operator.get("/api/v1/incidents").json()["count"] == 1
+    refused = operator.post(f"/api/v1/incidents/{incident.id}/skip", {"data": {}}, format="json")
+    assert refused.status_code == 403 and "'start' right" in refused.json()["error"]["message"]
+
+    rights.grant("start", "ops-rights", user=olga)
+    assert operator.post(f"/api/v1/incidents/{incident.id}/skip", {"data": {}}, format="json").status_code == 200
