@@ -22,6 +22,8 @@ from incidents.models import UNRESOLVED_STATES, Incident, IncidentState
 from knhk.api.errors import BadRequest, Conflict, NotFound
 
 logger = logging.getLogger("knhk.incidents")
+AUDIT_ACTIONS = {IncidentState.RETRYING: "incident.retried", IncidentState.SKIPPED: "incident.skipped",
+                 IncidentState.CANCELLED: "incident.cancelled"}
 
 
 def dead_letter(work_item_id: Any, connector: str, error: str, attempts: int) -> Incident:
@@ -37,6 +39,7 @@ def dead_letter(work_item_id: Any, connector: str, error: str, attempts: int) ->
         incident.error = error
         incident.attempts += attempts
         incident.save()
+        _audit(incident, "incident.opened", None, {"attempts": attempts, "error": error[:500]})
     logger.error("work item %s dead-lettered after %d attempts: %s", work_item_id, attempts, error,
                  extra={"workflow_id": incident.workflow_id, "case_id": str(row.case_id), "task_id": row.task_id,
                         "incident_id": str(incident.id)})
@@ -45,9 +48,12 @@ def dead_letter(work_item_id: Any, connector: str, error: str, attempts: int) ->
 
 def resolve_for_item(work_item_id: Any) -> None:
     """The item's connector succeeded on an operator's retry: its incident is resolved."""
-    Incident.objects.filter(work_item_id=work_item_id, state=IncidentState.RETRYING).update(
-        state=IncidentState.RESOLVED, resolved_at=timezone.now(), updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        for incident in Incident.objects.select_for_update().filter(work_item_id=work_item_id,
+                                                                     state=IncidentState.RETRYING):
+            incident.state, incident.resolved_at = IncidentState.RESOLVED, timezone.now()
+            incident.save(update_fields=["state", "resolved_at", "updated_at"])
+            _audit(incident, "incident.resolved", None, {})
 
 
 class StaleIncident(Conflict):
@@ -95,13 +101,22 @@ def _object(data: Any, what: str) -> dict[str, Any]:
     return data
 
 
-def _close(incident: Incident, state: str, resolution: str, actor: Any) -> None:
+def _close(incident: Incident, state: str, resolution: str, actor: Any, data: Any = None) -> None:
     incident.state = state
     incident.resolution = resolution
     incident.resolved_by = actor if getattr(actor, "is_authenticated", False) else None
     if state != IncidentState.RETRYING:
         incident.resolved_at = timezone.now()
     incident.save()
+    _audit(incident, AUDIT_ACTIONS[state], actor, {"data": data})
+
+
+def _audit(incident: Incident, action: str, actor: Any, data: dict[str, Any]) -> None:
+    """One audit record, in the caller's transaction (audit/)."""
+    from audit.services import record
+
+    record(action, actor=actor, workflow_id=incident.workflow_id, case_id=incident.case_id,
+           work_item=incident.work_item_id, data={"incident_id": str(incident.id), **data})
 
 
 def retry_incident(incident_id: Any, data: Any = None, *, actor: Any = None) -> Incident:
@@ -115,7 +130,7 @@ def retry_incident(incident_id: Any, data: Any = None, *, actor: Any = None) -> 
         if fix:
             item = incident.work_item
             WorkItem.objects.filter(pk=item.pk).update(data={**(item.data or {}), **fix})
-        _close(incident, IncidentState.RETRYING, note, actor)
+        _close(incident, IncidentState.RETRYING, note, actor, fix)
         transaction.on_commit(lambda pk=str(incident.work_item_id): tasks.run_automated_item.delay(pk))
 
     incident = _act(incident_id, "retry", retry)
@@ -131,7 +146,7 @@ def skip_incident(incident_id: Any, data: Any = None, *, actor: Any = None) -> I
 
     def skip(incident: Incident) -> None:
         services.complete_work_item(incident.work_item_id, output, actor=actor)
-        _close(incident, IncidentState.SKIPPED, f"skipped with data {sorted(output)}", actor)
+        _close(incident, IncidentState.SKIPPED, f"skipped with data {sorted(output)}", actor, output)
 
     incident = _act(incident_id, "skip", skip)
     logger.info("incident %s skipped", incident.id, extra={"case_id": str(incident.case_id)})

@@ -92,6 +92,11 @@ def test_a_retry_with_fixed_data_completes_the_case(api_client, client):
     assert calls[-1]["token"] == "ok"
     assert CircuitBreaker.objects.get(key="ops-token-check").state == "closed"
     assert value(scrape(client), "knhk_dead_letter_queue_size") == 0
+    from audit.models import AuditRecord
+
+    actions = list(AuditRecord.objects.filter(case_id=case_id, action__startswith="incident.")
+                   .order_by("seq").values_list("action", flat=True))
+    assert actions == ["incident.opened", "incident.retried", "incident.resolved"]
     again = api_client.post(f"/api/v1/incidents/{incident.id}/retry", {}, format="json")
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
 
