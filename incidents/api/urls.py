@@ -1,8 +1,7 @@
 from django.urls import re_path
 
+from cases.api.urls import UUID
 from incidents.api import views
-
-UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 urlpatterns = [
     re_path(r"^incidents/?$", views.IncidentListView.as_view(), name="incident-list"),
