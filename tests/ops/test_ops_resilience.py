@@ -51,6 +51,7 @@ FAILING = {"name": "ops-token-check", "max_retries": 4, "retry_delay": 0.5}
 
 
 def test_failing_connector_opens_the_circuit_and_lands_in_the_dead_letter_queue(api_client, client, caplog):
+    before = scrape(client)
     case_id = _start(api_client, "ops-dlq", FAILING, {"n": 4})
 
     # 5 attempts: 3 real calls fail and open the breaker (threshold 3); the 4th and 5th are refused by it.
@@ -74,6 +75,12 @@ def test_failing_connector_opens_the_circuit_and_lands_in_the_dead_letter_queue(
     samples = scrape(client)
     assert value(samples, "knhk_dead_letter_queue_size") == 1
     assert value(samples, "knhk_circuit_breaker_state", connector="ops-token-check") == 2
+
+    def moved(name, **labels):
+        return value(samples, name, **labels) - value(before, name, **labels)
+
+    assert moved("knhk_task_execution_duration_seconds_count", connector="ops-token-check", outcome="failure") >= 3
+    assert moved("knhk_connector_calls_total", connector="ops-token-check", outcome="circuit_open") >= 2
 
 
 def test_a_retry_with_fixed_data_completes_the_case(api_client, client):
