@@ -72,3 +72,49 @@ def test_no_endpoint_means_no_exporter(monkeypatch):
     assert tracing.setup_tracing(endpoint=None) is False
     assert tracing.traces_url("http://collector:4318") == "http://collector:4318/v1/traces"
     assert tracing.traces_url("http://collector:4318/v1/traces/") == "http://collector:4318/v1/traces"
+
+
+def test_with_an_endpoint_spans_are_exported_by_otlp_http(tmp_path):
+    """A separate process with WORKFLOW_OTEL_ENDPOINT set posts its spans to <endpoint>/v1/traces."""
+    import os
+    import subprocess
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from pathlib import Path
+
+    received: list[tuple[str, str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    script = (
+        "import django; django.setup()\n"
+        "from opentelemetry import trace\n"
+        "from knhk.observability.tracing import engine_span\n"
+        "with engine_span('case.start', workflow_id='otlp-wf', case_id='c-1'):\n"
+        "    pass\n"
+        "trace.get_tracer_provider().force_flush()\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "knhk.settings", "WORKFLOW_STATE_PATH": str(tmp_path),
+           "WORKFLOW_OTEL_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}"}
+    try:
+        result = subprocess.run([sys.executable, "-c", script], env=env, cwd=Path(__file__).resolve().parents[2],
+                                capture_output=True, text=True, timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr
+    assert received, "no span reached the collector"
+    path, content_type, body = received[0]
+    assert path == "/v1/traces" and content_type == "application/x-protobuf"
+    assert b"case.start" in body and b"otlp-wf" in body and b"knhk-workflow-engine" in body
