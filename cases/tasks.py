@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from cases import services
@@ -27,7 +28,17 @@ from incidents.services import dead_letter, resolve_for_item
 logger = logging.getLogger("knhk.tasks")
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
+# A database outage (connection lost, server restarting) is retried with backoff, not dropped.
+DATABASE_OUTAGE = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_kwargs": {"max_retries": 30},
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None, **DATABASE_OUTAGE)
 def run_automated_item(self, work_item_id: str) -> str:
     """Start the item, run its connector outside the case lock, then complete (or fail) it."""
     row = services.begin_automated_item(work_item_id)
@@ -52,7 +63,7 @@ def run_automated_item(self, work_item_id: str) -> str:
     return "completed"
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **DATABASE_OUTAGE)
 def fire_timer(case_id: str, engine_item_id: str) -> str:
     """Fire a due timer; one not due yet (a long timer's intermediate hop) is scheduled again."""
     result = services.fire_timer(case_id, engine_item_id)
@@ -65,7 +76,7 @@ def fire_timer(case_id: str, engine_item_id: str) -> str:
     return "skipped"
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, **DATABASE_OUTAGE)
 def advance_case(case_id: str) -> str:
     result = services.advance_case(case_id)
     return "advanced" if result is not None else "skipped"

@@ -166,3 +166,24 @@ def test_long_timers_hop_within_the_brokers_visibility_timeout(settings):
         assert tasks.fire_timer.run(str(result.case.id), row.engine_id) == "rescheduled"
         assert apply_async.call_count == 2
     assert Case.objects.get(pk=result.case.id).state == "running"
+
+
+def test_a_database_outage_in_a_task_is_retried_not_dropped():
+    from django.db import OperationalError
+
+    from cases import tasks
+
+    register_spec(SEQUENCE)
+    result = services.start_case("seq")
+    real = services.advance_case
+    outcomes = iter([OperationalError("server closed the connection"), None])
+
+    def flaky(case_id):
+        outcome = next(outcomes)
+        if outcome is not None:
+            raise outcome
+        return real(case_id)
+
+    with mock.patch("cases.services.advance_case", side_effect=flaky) as patched:
+        assert tasks.advance_case.apply((str(result.case.id),)).get() == "advanced"
+    assert patched.call_count == 2
