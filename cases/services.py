@@ -463,8 +463,16 @@ def suspend_case(case_id: Any, *, actor: Any = None) -> StepResult:
 
 
 def resume_case(case_id: Any, *, actor: Any = None) -> StepResult:
-    return _case_step(case_id, _require_state(CaseState.SUSPENDED, action="resume"),
-                      lambda engine_case: engine_case.resume(), actor=actor)
+    """Resume; automated items a worker skipped (or could not complete) while suspended are queued again."""
+    from cases import tasks
+
+    with transaction.atomic():
+        result = _case_step(case_id, _require_state(CaseState.SUSPENDED, action="resume"),
+                            lambda engine_case: engine_case.resume(), actor=actor)
+        automated = WorkItem.objects.filter(case=result.case, kind="automated", state__in=LIVE_ITEM_STATES)
+        for pk in automated.values_list("pk", flat=True):
+            transaction.on_commit(lambda pk=pk: tasks.run_automated_item.delay(str(pk)))
+        return result
 
 
 def advance_case(case_id: Any) -> StepResult | None:
