@@ -34,7 +34,12 @@ def _multiprocess_dir() -> Path | None:
     if not raw:
         return None
     path = Path(raw)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"knhk: configuration error: PROMETHEUS_MULTIPROC_DIR {raw!r} cannot be created: {exc.strerror}",
+              file=sys.stderr)
+        raise SystemExit(2) from None
     if defaulted:
         _remove_dead_process_files(path)
     return path

@@ -105,3 +105,19 @@ def test_a_celery_worker_serves_its_metrics_on_its_port(monkeypatch, client):
     assert cleared == [True]
     families = {f.name for f in text_string_to_metric_families(text)}
     assert "knhk_celery_task_duration_seconds" in families and "knhk_dead_letter_queue_size" in families
+
+
+def test_an_unusable_metrics_directory_stops_start_up_with_a_clear_message(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    env = {**os.environ, "WORKFLOW_STATE_PATH": str(tmp_path), "PROMETHEUS_MULTIPROC_DIR": str(blocker / "sub"),
+           "DJANGO_SETTINGS_MODULE": "knhk.settings"}
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert "knhk: configuration error: PROMETHEUS_MULTIPROC_DIR" in result.stderr
+    assert "Traceback" not in result.stderr
