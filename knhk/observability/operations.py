@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from knhk.observability import tracing
 from knhk.observability.logging import log_context
 from knhk.observability.tracing import engine_span, span_attributes, tracer
 
@@ -115,7 +116,7 @@ def engine_events(events: Iterable[Any], lookup: TaskLookup | None = None, *, wo
     workflow = str(workflow_id) if workflow_id is not None else (op.workflow_id if op else None)
     if workflow is not None:
         metrics.record_engine_events(workflow, events)
-    if lookup is None or op is None or op.engine_started_ns is None:
+    if lookup is None or op is None or op.engine_started_ns is None or not tracing.enabled():
         return
     for event in events:
         kind = _field(event, "kind")

@@ -82,6 +82,11 @@ def _instrument_libraries() -> None:
             instrumentor.instrument()
 
 
+def enabled() -> bool:
+    """Whether spans go anywhere (an endpoint or a test exporter is set up)."""
+    return _provider is not None
+
+
 def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
 
