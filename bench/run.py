@@ -58,7 +58,7 @@ def render_markdown(results: list[Result], header: dict[str, str]) -> str:
               "|---|---:|---|---|---:|---:|---|---|"]
     for r in results:
         met = "n/a" if r.met is None else ("yes" if r.met else "**no**")
-        ratio = "n/a" if r.ratio is None else f"{r.ratio:,.1f}x"
+        ratio = "n/a" if r.ratio is None else f"{r.ratio:,.1f}x" if r.ratio >= 10 else f"{r.ratio:.2f}x"
         lines.append(
             f"| {r.name} | {_fmt(r.value)} | {r.unit} | {r.peer or ''} | {_fmt(r.peer_value)} | {ratio} "
             f"| {r.target or ''} | {met} |"
