@@ -17,7 +17,8 @@ from knhk import health
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
-MANIFESTS = sorted((DEPLOY / "k8s").glob("*.yaml"))
+KUSTOMIZATION = DEPLOY / "k8s" / "kustomization.yaml"
+MANIFESTS = sorted(p for p in (DEPLOY / "k8s").glob("*.yaml") if p != KUSTOMIZATION)
 # Every environment variable the application reads, wherever it reads it.
 _ENV_READ = re.compile(r"""(?:environ\.get|getenv|env_[a-z_]+|environ\.setdefault)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
                        r"""|environ\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\]""")
@@ -60,6 +61,12 @@ def _configured_env(container: dict) -> set[str]:
         if "secretRef" in source:
             names |= set(_one("Secret", source["secretRef"]["name"])["stringData"])
     return names
+
+
+def test_the_kustomization_lists_every_manifest():
+    kustomization = yaml.safe_load(KUSTOMIZATION.read_text())
+    assert kustomization["kind"] == "Kustomization"
+    assert sorted(kustomization["resources"]) == sorted(path.name for path in MANIFESTS)
 
 
 def test_every_manifest_parses_with_kind_and_name():
