@@ -61,8 +61,8 @@ def run_case(executor: Any, net: Net, stop_after: tuple[str, int] | None = None)
                 continue
             case.start(item_id)
             visit = visits[task_id] = visits[task_id] + 1
-            case.complete(item_id, data_for(task_id, visit))
-            if stop_after == (task_id, visit):
+            case.complete(item_id, None if data_for is None else data_for(task_id, visit))
+            if stop_after is not None and stop_after == (task_id, visit):
                 return visits, case
         case.drain_events()
     if case.status != "completed":

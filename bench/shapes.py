@@ -35,17 +35,13 @@ class Task:
 END = "__end__"
 
 
-def _no_data(task_id: str, visit: int) -> dict[str, int] | None:
-    return None
-
-
 @dataclass
 class Net:
     name: str
     first: str  # the task after the input condition
     tasks: list[Task]
     variables: dict[str, int] = field(default_factory=dict)
-    data_for: DataFunction = _no_data
+    data_for: DataFunction | None = None  # None: every task completes with no data
 
     def task(self, task_id: str) -> Task:
         return next(task for task in self.tasks if task.id == task_id)

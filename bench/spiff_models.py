@@ -82,11 +82,11 @@ def run_case(spec: WorkflowSpec, net: Net, stop_after: tuple[str, int] | None = 
                 continue
             name = task.task_spec.name
             visit = visits[name] = visits[name] + 1
-            data = data_for(name, visit)
+            data = None if data_for is None else data_for(name, visit)
             if data:
                 task.set_data(**data)
             task.run()
-            if stop_after == (name, visit):
+            if stop_after is not None and stop_after == (name, visit):
                 visits.pop("Start", None)
                 return visits, workflow
             frontier.extend(child for child in task.children if child.state == READY)
