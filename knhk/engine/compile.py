@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from elementpath.datatypes import UntypedAtomic
 
-from knhk.engine.expressions import ExpressionError, compile_expression
+from knhk.engine.expressions import compile_expression
 from knhk.engine.spec import Net, Specification, Task, implicit_condition_id
 from knhk.engine.verify import Problem, errors_only, verify
 
@@ -103,8 +103,8 @@ class Predicate:
     joined by `and`) are decided on the net data directly: the variable is rendered as the XML text
     `net_document` would give it and compared as an xs:untypedAtomic with elementpath's own type, which
     is what the XPath general comparison does. Anything else (and any list or object value) is
-    evaluated as XPath. A comparison that raises (e.g. 'abc' = 1) makes the predicate false, as the
-    runtime treats a failing predicate.
+    evaluated as XPath, and so is a comparison that raises (e.g. 'abc' = 1), so that XPath decides
+    whether it is an error (ExpressionError, which fails the work item) or merely false.
     """
 
     __slots__ = ("expression", "checks")
@@ -114,7 +114,8 @@ class Predicate:
         self.checks = _simple_checks(text) if self.expression.constant is None else None
 
     def holds(self, data: dict[str, Any], document: Callable[[], Any]) -> bool:
-        """The predicate's truth over net data (`document()` gives the XML document when needed)."""
+        """The predicate's truth over net data (`document()` gives the XML document when needed);
+        ExpressionError if it fails to evaluate."""
         checks = self.checks
         if checks is not None:
             verdict = True
@@ -136,13 +137,13 @@ class Predicate:
                     if not compare(UntypedAtomic(text), literal):
                         verdict = False
                 except (ValueError, TypeError, ArithmeticError):
-                    verdict = False
+                    break  # XPath says whether this is an error or false
             else:
                 return verdict
-        try:
-            return self.expression.test(document())
-        except ExpressionError:
-            return False
+        expression = self.expression
+        if expression.constant is not None:
+            return expression.constant
+        return expression.test(document())
 
 
 class CompiledMI:
@@ -210,7 +211,12 @@ class CompiledTask:
         )
         self.outputs = None if task.outputs is None else tuple(p.name for p in task.outputs)
         self.required_outputs = tuple(p.name for p in task.outputs or () if p.required)
-        self.mappings = tuple((compile_expression(m.query), m.to) for m in task.output_mappings)
+        # None: outputs merged by name; (): nothing flows back into the net
+        self.mappings = (
+            None
+            if task.output_mappings is None
+            else tuple((compile_expression(m.query), m.to) for m in task.output_mappings)
+        )
         self.rivals: tuple[int, ...] = ()  # other tasks sharing a preset condition (deferred choice)
         self.plain = False  # eligible for the runtime's fast path (set by CompiledNet)
 
@@ -263,12 +269,15 @@ class CompiledNet:
                     presets[self.task_index[flow.to]].append(target)
                 else:
                     target = self.condition_index[flow.to]
-                predicate = None
-                if ctask.split != AND and flow.predicate is not None:
-                    predicate = Predicate(flow.predicate)
-                    if predicate.expression.constant is True:
-                        predicate = None
                 is_default = flow.default or (ctask.split != AND and len(ctask.spec.flows) == 1)
+                predicate = None
+                # an OR-split evaluates an explicit predicate on its default flow (true(): always taken);
+                # no predicate there means "only when no other flow was taken"; XOR ignores it
+                evaluated = ctask.split == OR or (ctask.split == XOR and not is_default)
+                if flow.predicate is not None and evaluated:
+                    predicate = Predicate(flow.predicate)
+                    if predicate.expression.constant is True and not is_default:
+                        predicate = None
                 postset.append((target, predicate, is_default))
             ctask.postset = tuple(postset)
             ctask.postset_conditions = tuple(target for target, _, _ in postset)
@@ -303,7 +312,7 @@ class CompiledNet:
             # a task whose start and completion need nothing but tokens, flat data and the split
             ctask.plain = not (
                 self.orjoins or ctask.mi or ctask.subnet or ctask.timer or ctask.routing or ctask.has_cancel
-                or ctask.mappings or ctask.required_outputs
+                or ctask.mappings is not None or ctask.required_outputs
             )  # fmt: skip
 
     def initial_data(self) -> dict[str, Any]:

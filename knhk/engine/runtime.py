@@ -14,8 +14,8 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree.ElementTree import Element
 
-from knhk.engine.compile import AND, XOR, CompiledNet, CompiledTask, Predicate
-from knhk.engine.expressions import Expression, ExpressionError, net_document
+from knhk.engine.compile import AND, XOR, CompiledNet, CompiledTask
+from knhk.engine.expressions import ExpressionError, net_document
 from knhk.engine.orjoin import orjoin_enabled
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ ENABLED = "enabled"
 STARTED = "started"
 RUNNING = "running"
 ROUTING_LOOP_LIMIT = 100_000  # routing firings per call: more means a loop of routing tasks only
+_END_STATES = {"item_failed": "failed", "item_cancelled": "cancelled"}  # else "withdrawn"
 
 
 class EngineError(Exception):
@@ -80,6 +81,7 @@ class WorkItem:
     created = 0  # MI parent: instances created
     completed = 0  # MI parent: instances completed
     subnet: NetInstance | None = None  # composite: the running subnet
+    failure: str | None = None  # its input query failed when it was enabled: it fails in _settle
 
     def __init__(
         self, item_id: str, instance: NetInstance, ctask: CompiledTask, kind: str, data: dict
@@ -228,6 +230,9 @@ class Case:
         # fast path (see CompiledTask.plain): the general path's steps, inlined
         ctask = item.ctask
         instance = item.instance
+        if instance.data_version != item.data_version and not self._refresh_input(item):
+            self._settle()
+            return item
         item.state = STARTED
         preset = ctask.preset
         if ctask.join == AND or len(preset) == 1:
@@ -241,9 +246,6 @@ class Case:
             marking[condition] = count
             if not count:
                 instance.mask &= ~(1 << condition)
-        if instance.data_version != item.data_version:
-            item.data = self._input_data(instance, ctask)
-            item.data_version = instance.data_version
         if ctask.rivals:
             self._update(instance, ctask.rivals)
         self.events.append(_new_event(Event, ("item_started", item_id, ctask.id, instance.net.id, None)))
@@ -275,20 +277,34 @@ class Case:
         ctask = item.ctask
         instance = item.instance
         net = instance.net
+        changes = None
         if data:
-            self._merge_output(instance, ctask, data)
+            outputs = ctask.outputs
+            changes = data if outputs is None else {name: data[name] for name in outputs if name in data}
+        if ctask.split == AND:
+            produced = ctask.postset_conditions
+        else:
+            try:
+                produced = self._choose(instance, ctask, changes)
+            except ExpressionError as exc:
+                self._fail(item, str(exc))
+                self._settle()
+                return
+        if changes:
+            instance.data.update(changes)
+            instance.data_changed()
         instance.items[ctask.index] = None
         del self.items[item_id]
         item.state = "completed"
         self.events.append(_new_event(Event, ("item_completed", item_id, ctask.id, net.id, None)))
+        marking = instance.marking
         if ctask.split == AND:
-            produced = ctask.postset_conditions
-            marking = instance.marking
             for condition in produced:
                 marking[condition] += 1
             instance.mask |= ctask.postset_mask
         else:
-            produced = self._split(instance, ctask)
+            for condition in produced:
+                instance.produce(condition)
         mask = instance.mask
         if mask >> net.output & 1:
             self._net_completed(instance)
@@ -470,7 +486,7 @@ class Case:
             return
         parent.subnet = None
         output = instance.data
-        if parent.ctask.outputs is not None and not parent.ctask.mappings:
+        if parent.ctask.outputs is not None and parent.ctask.mappings is None:
             output = {name: output[name] for name in parent.ctask.outputs if name in output}
         if parent.parent is not None:
             self._child_completed(parent, output)
@@ -499,31 +515,58 @@ class Case:
     def _enable(self, instance: NetInstance, ctask: CompiledTask) -> None:
         self.counter += 1
         item_id = _item_id(self.counter)
-        data = {} if ctask.routing else self._input_data(instance, ctask)
-        item = WorkItem(item_id, instance, ctask, ctask.item_kind, data)
-        instance.items[ctask.index] = item
         if ctask.routing:
+            item = WorkItem(item_id, instance, ctask, ctask.item_kind, {})
+            instance.items[ctask.index] = item
             self.agenda.append(item)
             return
+        failure = None
+        try:
+            data = self._input_data(instance, ctask)
+        except ExpressionError as exc:
+            data, failure = {}, str(exc)
+        item = WorkItem(item_id, instance, ctask, ctask.item_kind, data)
+        instance.items[ctask.index] = item
         self.items[item_id] = item
         self.events.append(_new_event(Event, ("item_enabled", item_id, ctask.id, instance.net.id, None)))
         if ctask.timer is not None and ctask.timer["trigger"] == "enabled":
             self._set_timer(item)
+        if failure is not None:  # it fails once the current change is done (in _settle)
+            item.failure = failure
+            self.agenda.append(item)
 
     def _set_timer(self, item: WorkItem) -> None:
         item.timer = dict(item.ctask.timer or {})
         self.events.append(Event("timer_set", item.id, item.task, item.net, dict(item.timer)))
 
     def _input_data(self, instance: NetInstance, ctask: CompiledTask) -> dict[str, Any]:
+        """A work item's input data; ExpressionError (naming task and query) if a query fails."""
         if ctask.inputs is None:
             return dict(instance.data)
         data = {}
         for name, query, type_name in ctask.inputs:
             if query is not None:
-                data[name] = _evaluate(query, instance.document(), type_name)
+                try:
+                    data[name] = query.value(instance.document(), None if type_name == "any" else type_name)
+                except ExpressionError as exc:
+                    raise ExpressionError(f"task {ctask.id!r}: input {name!r}: {exc}") from exc
             elif name in instance.data:
                 data[name] = instance.data[name]
         return data
+
+    def _refresh_input(self, item: WorkItem) -> bool:
+        """Recompute an enabled item's input data if the net data changed since it was enabled;
+        False if a query failed (the item has then failed)."""
+        instance = item.instance
+        if instance.data_version == item.data_version:
+            return True
+        try:
+            item.data = self._input_data(instance, item.ctask)
+        except ExpressionError as exc:
+            self._fail(item, str(exc))
+            return False
+        item.data_version = instance.data_version
+        return True
 
     # ------------------------------------------------------------------ firing
     def _fire(self, item: WorkItem) -> None:
@@ -539,9 +582,6 @@ class Case:
             consumed = [c for c in ctask.preset if marked >> c & 1]
         for condition in consumed:
             instance.consume(condition)
-        if instance.data_version != item.data_version:
-            item.data = self._input_data(instance, ctask)
-            item.data_version = instance.data_version
         feeds = instance.net.feeds
         if len(consumed) == 1:
             self._update(instance, feeds[consumed[0]])
@@ -549,9 +589,12 @@ class Case:
             self._update(instance, {t for c in consumed for t in feeds[c]})
 
     def _start_item(self, item: WorkItem) -> None:
-        item.state = STARTED
         if item.parent is None:
+            if not self._refresh_input(item):
+                return
+            item.state = STARTED
             self._fire(item)
+        item.state = STARTED
         self.events.append(_new_event(Event, ("item_started", item.id, item.task, item.net, None)))
         ctask = item.ctask
         if ctask.timer is not None and ctask.timer["trigger"] == "started":
@@ -573,15 +616,16 @@ class Case:
         mi = item.ctask.mi
         assert mi is not None
         if mi.query is not None:
-            values = _evaluate(mi.query, item.instance.document(), "any")
+            try:
+                values = mi.query.value(item.instance.document())
+            except ExpressionError as exc:
+                self._fail(item, f"task {item.task!r}: splitting query: {exc}")
+                return
             values = values if isinstance(values, list) else [] if values is None else [values]
         else:
             values = [None] * mi.min
         if mi.max is not None and len(values) > mi.max:
-            self._drop(
-                item, "item_failed",
-                {"reason": f"task {item.task!r}: {len(values)} instances, more than the maximum {mi.max}"},
-            )  # fmt: skip
+            self._fail(item, f"task {item.task!r}: {len(values)} instances, more than the maximum {mi.max}")
             return
         values.extend([None] * (mi.min - len(values)))
         item.children = {}
@@ -609,31 +653,52 @@ class Case:
 
     # ------------------------------------------------------------------ completion
     def _complete_item(self, item: WorkItem, output: dict[str, Any]) -> None:
-        """A (non-instance) item completes: output into net data, then the task exits."""
+        """A (non-instance) item completes: output into net data, then the task exits.
+
+        What can fail (output mappings, split predicates) is evaluated first: if it fails, the item
+        fails and the marking and data stay as they were."""
         if item.parent is not None:
             self._child_completed(item, output)
             return
         instance = item.instance
         ctask = item.ctask
-        self._merge_output(instance, ctask, output)
+        try:
+            changes = self._output_changes(item, output)
+            produced = self._choose(instance, ctask, changes)
+        except ExpressionError as exc:
+            self._fail(item, str(exc))
+            return
+        if changes:
+            instance.data.update(changes)
+            instance.data_changed()
         instance.items[ctask.index] = None
         self.items.pop(item.id, None)
         item.state = "completed"
         self.events.append(_new_event(Event, ("item_completed", item.id, ctask.id, instance.net.id, None)))
-        self._exit_task(instance, ctask)
+        self._exit_task(instance, ctask, produced)
 
     def _child_completed(self, child: WorkItem, output: dict[str, Any]) -> None:
         parent = self.items[child.parent or ""]
         assert parent.children is not None and parent.outputs is not None
+        mi = parent.ctask.mi
+        assert mi is not None
+        changes = None
+        if mi.to is None:
+            try:
+                changes = self._output_changes(child, output)
+            except ExpressionError as exc:
+                self._fail(child, str(exc))
+                return
+        elif mi.aggregate is not None:
+            output = {**child.data, **output}  # the aggregate query sees the instance's whole data
         del parent.children[child.id]
         del self.items[child.id]
         child.state = "completed"
         parent.completed += 1
-        mi = parent.ctask.mi
-        assert mi is not None
-        if mi.to is None:
-            self._merge_output(parent.instance, parent.ctask, output)
-        else:
+        if changes:
+            parent.instance.data.update(changes)
+            parent.instance.data_changed()
+        if mi.to is not None:
             parent.outputs.append(output)
         self.events.append(Event("item_completed", child.id, child.task, child.net, {"parent": parent.id}))
         threshold = mi.threshold if mi.threshold is not None else parent.created
@@ -642,17 +707,28 @@ class Case:
 
     def _mi_completed(self, parent: WorkItem) -> None:
         """The MI task completes: the remaining instances are withdrawn, outputs aggregated, task exits."""
-        for child in list((parent.children or {}).values()):
-            self._withdraw(child, "item_withdrawn")
         instance = parent.instance
         ctask = parent.ctask
         mi = ctask.mi
         assert mi is not None
-        if mi.to is not None:
-            outputs = parent.outputs or []
-            if mi.aggregate is not None:
-                outputs = [_evaluate(mi.aggregate, net_document(ctask.id, out), "any") for out in outputs]
-            instance.data[mi.to] = outputs
+        changes = None
+        try:
+            if mi.to is not None:
+                outputs = parent.outputs or []
+                if mi.aggregate is not None:
+                    try:
+                        outputs = [mi.aggregate.value(net_document(ctask.id, out)) for out in outputs]
+                    except ExpressionError as exc:
+                        raise ExpressionError(f"task {ctask.id!r}: aggregate query: {exc}") from exc
+                changes = {mi.to: outputs}
+            produced = self._choose(instance, ctask, changes)
+        except ExpressionError as exc:
+            self._fail(parent, str(exc))
+            return
+        for child in list((parent.children or {}).values()):
+            self._withdraw(child, "item_withdrawn")
+        if changes:
+            instance.data.update(changes)
             instance.data_changed()
         instance.items[ctask.index] = None
         self.items.pop(parent.id, None)
@@ -661,31 +737,73 @@ class Case:
             Event("item_completed", parent.id, ctask.id, instance.net.id,
                   {"kind": "mi", "instances": parent.created, "completed": parent.completed})
         )  # fmt: skip
-        self._exit_task(instance, ctask)
+        self._exit_task(instance, ctask, produced)
 
-    def _merge_output(self, instance: NetInstance, ctask: CompiledTask, output: dict[str, Any]) -> None:
-        data = instance.data
-        if ctask.mappings:
-            document = net_document(ctask.id, output)
-            types = instance.net.variable_types
-            for query, target in ctask.mappings:
-                data[target] = _evaluate(query, document, types.get(target, "any"))
-        elif ctask.outputs is not None:
-            for name in ctask.outputs:
-                if name in output:
-                    data[name] = output[name]
-        elif output:
-            data.update(output)
+    def _output_changes(self, item: WorkItem, output: dict[str, Any]) -> dict[str, Any] | None:
+        """What completing `item` with `output` writes into its net's data: each output mapping's
+        query over the item's whole data (input data, then the output over it, as YAWL does), or
+        with no mappings the declared outputs by name (no outputs declared: all of it); explicit
+        empty mappings: nothing. ExpressionError (naming task and mapping) if a mapping fails."""
+        ctask = item.ctask
+        mappings = ctask.mappings
+        if mappings is None:
+            if ctask.outputs is None:
+                return output
+            return {name: output[name] for name in ctask.outputs if name in output}
+        if not mappings:
+            return None
+        document = net_document(ctask.id, {**item.data, **output})
+        types = item.instance.net.variable_types
+        changes = {}
+        for query, target in mappings:
+            type_name = types.get(target, "any")
+            try:
+                changes[target] = query.value(document, None if type_name == "any" else type_name)
+            except ExpressionError as exc:
+                raise ExpressionError(f"task {ctask.id!r}: output mapping to {target!r}: {exc}") from exc
+        return changes
+
+    def _choose(self, instance: NetInstance, ctask: CompiledTask, changes: dict[str, Any] | None) -> Any:
+        """The conditions the split marks, decided on the net data as it will be after `changes`
+        (nothing is changed here): AND all; XOR the first true flow, else the default; OR every true
+        flow, and a default flow without predicate only if none was. ExpressionError if a predicate
+        fails."""
+        if ctask.split == AND:
+            return ctask.postset_conditions
+        if changes:
+            data = {**instance.data, **changes}
+            rendered: list[Element] = []
+
+            def document() -> Element:
+                if not rendered:
+                    rendered.append(net_document(instance.net.id, data))
+                return rendered[0]
         else:
-            return
-        instance.data_changed()
+            data, document = instance.data, instance.document
+        produced: list[int] = []
+        try:
+            if ctask.split == XOR:
+                for condition, predicate, is_default in ctask.postset:
+                    if is_default or predicate is None or predicate.holds(data, document):
+                        return (condition,)
+                return produced
+            for condition, predicate, is_default in ctask.postset:
+                if predicate is None:
+                    if not (is_default and produced):
+                        produced.append(condition)
+                elif (is_default and not produced) or predicate.holds(data, document):
+                    produced.append(condition)
+        except ExpressionError as exc:
+            raise ExpressionError(f"task {ctask.id!r}: split predicate: {exc}") from exc
+        return produced
 
-    def _exit_task(self, instance: NetInstance, ctask: CompiledTask) -> None:
-        """Cancellation set, then the split; then re-check what the changes may enable or disable."""
+    def _exit_task(self, instance: NetInstance, ctask: CompiledTask, produced: Any) -> None:
+        """Cancellation set, then the split's tokens; then re-check what the changes may enable or disable."""
         recheck = [ctask.index]
         if ctask.has_cancel:
             recheck.extend(self._cancel_region(instance, ctask))
-        produced = self._split(instance, ctask)
+        for condition in produced:
+            instance.produce(condition)
         if instance.mask >> instance.net.output & 1:
             self._net_completed(instance)
             return
@@ -711,29 +829,6 @@ class Case:
                 self._withdraw(item, "item_withdrawn")
         return affected
 
-    def _split(self, instance: NetInstance, ctask: CompiledTask) -> list[int]:
-        """Emit tokens into the postset as the split code says; returns the marked conditions."""
-        postset = ctask.postset
-        if ctask.split == AND:
-            produced = [condition for condition, _, _ in postset]
-        elif ctask.split == XOR:
-            produced = []
-            for condition, predicate, is_default in postset:
-                if is_default or predicate is None or _test(predicate, instance):
-                    produced.append(condition)
-                    break
-        else:
-            produced = []
-            for condition, predicate, is_default in postset:
-                if is_default:
-                    if not produced:
-                        produced.append(condition)
-                elif predicate is None or _test(predicate, instance):
-                    produced.append(condition)
-        for condition in produced:
-            instance.produce(condition)
-        return produced
-
     # ------------------------------------------------------------------ removal
     def _withdraw(self, item: WorkItem, event_kind: str, payload: dict[str, Any] | None = None) -> None:
         """Remove a live item (with its instances and subnet) and say so."""
@@ -750,7 +845,7 @@ class Case:
             parent = self.items.get(item.parent)
             if parent is not None and parent.children is not None:
                 parent.children.pop(item.id, None)
-        item.state = "withdrawn"
+        item.state = _END_STATES.get(event_kind, "withdrawn")
         if self.items.pop(item.id, None) is not None:
             self.events.append(Event(event_kind, item.id, item.task, item.net, payload))
 
@@ -766,6 +861,12 @@ class Case:
                 self._mi_completed(parent)
         else:
             self._update(item.instance, (item.ctask.index,))
+
+    def _fail(self, item: WorkItem, reason: str) -> None:
+        """A query of this item failed at run time: the item fails (event item_failed with the reason)."""
+        if item.ctask.routing:  # a routing item is not in self.items: _withdraw would not say so
+            self.events.append(Event("item_failed", item.id, item.task, item.net, {"reason": reason}))
+        self._drop(item, "item_failed", {"reason": reason})
 
     def _force_complete(self, item: WorkItem) -> None:
         """Complete a started item now (timer expiry), whatever kind it is."""
@@ -788,6 +889,10 @@ class Case:
             item = agenda.popleft()
             instance = item.instance
             if not instance.live or instance.items[item.ctask.index] is not item:
+                continue
+            if item.failure is not None:
+                if item.state == ENABLED:
+                    self._fail(item, item.failure)
                 continue
             fired += 1
             if fired > ROUTING_LOOP_LIMIT:
@@ -827,19 +932,3 @@ class Case:
             ]
             stuck.extend(name for name in marked + waiting if name not in stuck)
         self.events.append(Event("case_deadlocked", None, None, root.net.id, {"stuck": stuck}))
-
-
-# ---------------------------------------------------------------------- expression values
-
-
-def _test(predicate: Predicate, instance: NetInstance) -> bool:
-    """A flow predicate's truth over the net data (one that fails to evaluate counts as false)."""
-    return predicate.holds(instance.data, instance.document)
-
-
-def _evaluate(expression: Expression, document: Element, type_name: str) -> Any:
-    """An expression's value as JSON, typed by the declared type (None if the expression fails)."""
-    try:
-        return expression.value(document, None if type_name == "any" else type_name)
-    except ExpressionError:
-        return None

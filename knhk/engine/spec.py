@@ -170,7 +170,7 @@ class Task:
     cancels: tuple[str, ...] = ()
     inputs: tuple[Param, ...] | None = None
     outputs: tuple[Param, ...] | None = None
-    output_mappings: tuple[Mapping, ...] = ()
+    output_mappings: tuple[Mapping, ...] | None = None  # None: merge outputs by name; (): nothing back
     multi_instance: MultiInstance | None = None
     timer: Timer | None = None
     connector: Connector | None = None
@@ -459,7 +459,12 @@ class _Parser:
             self.error(_join(path, "kind"), "a task with a subnet is composite (omit kind or use composite)")
         if kind == "composite" and not subnet:
             self.error(_join(path, "subnet"), "is required for a composite task")
-        inputs = outputs = None
+        inputs = outputs = mappings = None
+        if d.get("output_mappings") is not None:
+            mappings = tuple(
+                self.mapping(item, _join(_join(path, "output_mappings"), i))
+                for i, item in enumerate(self.array(d, "output_mappings", path))
+            )
         if "inputs" in d:
             inputs = tuple(
                 self.param(item, _join(_join(path, "inputs"), i), _INPUT_FIELDS)
@@ -482,10 +487,7 @@ class _Parser:
             cancels=self.strings(d, "cancels", path),
             inputs=inputs,
             outputs=outputs,
-            output_mappings=tuple(
-                self.mapping(item, _join(_join(path, "output_mappings"), i))
-                for i, item in enumerate(self.array(d, "output_mappings", path))
-            ),
+            output_mappings=mappings,
             multi_instance=self.multi_instance(d.get("multi_instance"), _join(path, "multi_instance")),
             timer=self.timer(d.get("timer"), _join(path, "timer")),
             connector=self.connector(d.get("connector"), _join(path, "connector")),
@@ -642,7 +644,7 @@ def _render_task(task: Task) -> dict[str, Any]:
         out["inputs"] = [_render_param(param) for param in task.inputs]
     if task.outputs is not None:
         out["outputs"] = [_render_param(param) for param in task.outputs]
-    if task.output_mappings:
+    if task.output_mappings is not None:
         out["output_mappings"] = [_render_simple(m, {}) for m in task.output_mappings]
     if task.multi_instance is not None:
         out["multi_instance"] = _render_simple(task.multi_instance, {"creation": "static"})

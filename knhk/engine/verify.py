@@ -34,11 +34,14 @@ def errors_only(problems: list[Problem]) -> list[Problem]:
     return [problem for problem in problems if problem.severity == "error"]
 
 
-def verify(spec: Specification | dict[str, Any]) -> list[Problem]:
-    """Check every structural rule; a dict is parsed first (SpecError on a malformed document)."""
+def verify(spec: Specification | dict[str, Any], *, yawl: bool = False) -> list[Problem]:
+    """Check every structural and data-wiring rule; a dict is parsed first (SpecError on a malformed
+    document). `yawl=True` adds the YAWL verifier's stricter data rules: every output mapping and
+    multiple-instance target, and every input of a composite task, must be a declared variable of its
+    net (otherwise only nets that declare variables are held to it, and a mapping target is a warning)."""
     if not isinstance(spec, Specification):
         spec = Specification.from_dict(spec)
-    checker = _Checker(spec)
+    checker = _Checker(spec, yawl)
     checker.run()
     return checker.problems
 
@@ -48,8 +51,9 @@ def _describe(kind: str, node_id: str) -> str:
 
 
 class _Checker:
-    def __init__(self, spec: Specification) -> None:
+    def __init__(self, spec: Specification, yawl: bool = False) -> None:
         self.spec = spec
+        self.yawl = yawl
         self.problems: list[Problem] = []
         self.net_ids = {net.id for net in spec.nets}
 
@@ -218,12 +222,12 @@ class _Checker:
                     f"default flow, found {len(defaults)}",
                 )
             for flow in defaults:
-                if flow.predicate is not None and flow.predicate.strip() != "true()":
+                if task.split == "xor" and flow.predicate is not None and flow.predicate.strip() != "true()":
                     self.add(
                         net,
                         task.id,
                         f"{label}: the predicate of default flow to {flow.to!r} is "
-                        "ignored (the default is taken when no other flow is)",
+                        "ignored (an XOR-split takes the default when no other flow is)",
                         "warning",
                     )
             orderings = Counter(flow.ordering for flow in task.flows if flow.ordering is not None)
@@ -247,9 +251,10 @@ class _Checker:
         for param in task.inputs or ():
             if param.query is not None:
                 self.check_expression(net, task.id, f"{label}: query of input {param.name!r}", param.query)
-        for index, mapping in enumerate(task.output_mappings):
+        for index, mapping in enumerate(task.output_mappings or ()):
             self.check_expression(net, task.id, f"{label}: output mapping {index} query", mapping.query)
             self.check_variable(net, task.id, f"{label}: output mapping {index}", mapping.to)
+        self.check_wiring(net, task)
         for name, count in Counter(p.name for p in task.inputs or ()).items():
             if count > 1:
                 self.add(net, task.id, f"{label} declares input {name!r} {count} times")
@@ -273,6 +278,32 @@ class _Checker:
             if not isinstance(role, str):
                 self.add(net, task.id, f"{label}: roles must be strings")
         self.check_multi_instance(net, task)
+
+    def check_wiring(self, net: Net, task: Task) -> None:
+        """Data wiring (YAWL verifier rules): no variable fed twice, no parameter given twice, and
+        a composite task's inputs name variables of its subnet."""
+        label = _describe("task", task.id)
+        input_names = {param.name for param in task.inputs or ()}
+        mi = task.multi_instance
+        if mi is not None and mi.to is not None and mi.to in {m.to for m in task.output_mappings or ()}:
+            self.add(
+                net, task.id,
+                f"{label}: variable {mi.to!r} receives both the multiple-instance output and an output mapping",
+            )  # fmt: skip
+        if mi is not None and mi.variable is not None and mi.variable in input_names:
+            self.add(
+                net, task.id,
+                f"{label}: input {mi.variable!r} receives both the multiple-instance item and an input mapping",
+            )  # fmt: skip
+        subnet = self.spec.net(task.subnet) if task.subnet is not None else None
+        if subnet is not None and (subnet.variables or self.yawl):
+            declared = {variable.name for variable in subnet.variables}
+            for param in task.inputs or ():
+                if param.name not in declared:
+                    self.add(
+                        net, task.id,
+                        f"{label}: input {param.name!r} goes to subnet {subnet.id!r}, which does not declare it",
+                    )  # fmt: skip
 
     def check_multi_instance(self, net: Net, task: Task) -> None:
         mi = task.multi_instance
@@ -331,8 +362,11 @@ class _Checker:
             self.add(net, node, f"{what}: {exc}")
 
     def check_variable(self, net: Net, node: str, what: str, name: str) -> None:
-        if net.variables and name not in {v.name for v in net.variables}:
-            self.add(net, node, f"{what} targets {name!r}, which is not a variable of this net", "warning")
+        if (net.variables or self.yawl) and name not in {v.name for v in net.variables}:
+            self.add(
+                net, node, f"{what} targets {name!r}, which is not a variable of this net",
+                "error" if self.yawl else "warning",
+            )  # fmt: skip
 
 
 def _reachable(start: str, edges: dict[str, list[str]]) -> set[str]:

@@ -20,6 +20,7 @@ from knhk.engine.importers.yawl import (
     ENGINE_FIELDS_MARK,
     JSON_TYPE_PREFIX,
     JSON_TYPES,
+    MERGE_OUTPUTS,
     XSD_NS,
     YAWL_NS,
     compose_splitting_query,
@@ -263,13 +264,15 @@ class _Exporter:
         return element
 
     @staticmethod
-    def flow(parent: Element, flow: Any) -> None:
+    def flow(parent: Element, flow: Any, split: str = "and") -> None:
         element = _add(parent, "flowsInto")
         _add(element, "nextElementRef", id=str(_target(flow)))
         if not isinstance(flow, dict):
             return
         if flow.get("predicate") is not None or flow.get("ordering") is not None:
-            predicate = _add(element, "predicate", flow.get("predicate") or "true()")
+            # an OR-split's default flow without predicate is taken only when no other is: false() in YAWL
+            absent = "false()" if split == "or" and flow.get("default") else "true()"
+            predicate = _add(element, "predicate", flow.get("predicate") or absent)
             if flow.get("ordering") is not None:
                 predicate.set("ordering", str(flow["ordering"]))
         if flow.get("default"):
@@ -291,12 +294,15 @@ class _Exporter:
             _add(element, "name", task["name"])
         documentation = [yawl["documentation"]] if yawl.get("documentation") else []
         engine_fields = {key: task[key] for key in ENGINE_FIELDS if task.get(key)}
+        if task.get("output_mappings") is None and task.get("kind") != "routing":
+            # outputs merge by name (the JSON default); imported YAWL without mappings means nothing
+            engine_fields[MERGE_OUTPUTS] = True
         if engine_fields:
             documentation.append(ENGINE_FIELDS_MARK + json.dumps(engine_fields, sort_keys=True))
         if documentation:
             _add(element, "documentation", "\n".join(documentation))
         for flow in task.get("flows", []) or []:
-            self.flow(element, flow)
+            self.flow(element, flow, str(task.get("split", "and")))
         _add(element, "join", code=str(task.get("join", "xor")))
         _add(element, "split", code=str(task.get("split", "and")))
         for tag in ("defaultConfiguration", "configuration"):

@@ -18,15 +18,14 @@ import defusedxml.ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from knhk.engine.expressions import (
-    ExpressionError,
     coerce_text,
-    compile_expression,
     element_to_json,
     rename_root,
     root_names,
 )
 from knhk.engine.importers import SpecFileError
 from knhk.engine.spec import SpecError, Specification
+from knhk.engine.verify import errors_only, verify
 
 __all__ = [
     "MAX_YAWL_BYTES",
@@ -202,6 +201,7 @@ def _int(text: str | None, where: str) -> int | None:
 
 ENGINE_FIELDS_MARK = "knhk:"  # a documentation line carrying the task fields YAWL has no place for
 ENGINE_FIELDS = ("roles", "connector")
+MERGE_OUTPUTS = "merge_outputs"  # marks a task whose outputs merge by name (no output_mappings)
 
 
 def _take_engine_fields(documentation: str, task: dict[str, Any]) -> str:
@@ -213,7 +213,9 @@ def _take_engine_fields(documentation: str, task: dict[str, Any]) -> str:
                 fields = json.loads(line[len(ENGINE_FIELDS_MARK) :])
             except ValueError:
                 fields = None
-            if isinstance(fields, dict) and set(fields) <= set(ENGINE_FIELDS):
+            if isinstance(fields, dict) and set(fields) <= {*ENGINE_FIELDS, MERGE_OUTPUTS}:
+                if fields.pop(MERGE_OUTPUTS, False) and not task.get("output_mappings"):
+                    task.pop("output_mappings", None)
                 task.update(fields)
                 continue
         kept.append(line)
@@ -222,6 +224,18 @@ def _take_engine_fields(documentation: str, task: dict[str, Any]) -> str:
 
 def _is_default(flow: Any) -> bool:
     return isinstance(flow, dict) and bool(flow.get("default"))
+
+
+def _without_true(flow: str | dict[str, Any], or_default: bool) -> str | dict[str, Any]:
+    """A flow without a `true()` predicate (the same as none). An OR-split evaluates the predicate of
+    its default flow, where no predicate means "only when no other flow was taken": there `true()`
+    stays and `false()` (the same as none) goes."""
+    if not isinstance(flow, dict) or flow.get("predicate", "").strip() != (
+        "false()" if or_default else "true()"
+    ):
+        return flow
+    flow = {key: value for key, value in flow.items() if key != "predicate"}
+    return flow["to"] if len(flow) == 1 else flow
 
 
 def _present(query: str | None) -> str | None:
@@ -495,7 +509,10 @@ class _Importer:
             condition["name"] = name
         if tag != "condition":
             condition["type"] = "input" if tag == "inputCondition" else "output"
-        flows = [self.flow(flow, net_id) for flow in _children(element, "flowsInto")]
+        flows = [
+            _without_true(self.flow(flow, net_id), or_default=False)
+            for flow in _children(element, "flowsInto")
+        ]
         if flows:
             condition["flows"] = flows
         return condition
@@ -524,7 +541,7 @@ class _Importer:
         predicate = _child(element, "predicate")
         if predicate is not None:
             text = (predicate.text or "").strip()
-            if text and text != "true()":  # an absent predicate is true()
+            if text:  # `true()` is dropped by the task unless an OR-split's default flow needs it
                 flow["predicate"] = self.net_query(text, net_id)
             ordering = _int(
                 predicate.get("ordering"), self.where(f"net {net_id!r}: flow to {target!r} ordering")
@@ -560,6 +577,10 @@ class _Importer:
             task["flows"][-1] = (
                 {**last, "default": True} if isinstance(last, dict) else {"to": last, "default": True}
             )
+        task["flows"] = [
+            _without_true(flow, or_default=task["split"] == "or" and _is_default(flow))
+            for flow in task["flows"]
+        ]
         cancels = [ref.get("id") for ref in _children(element, "removesTokens") if ref.get("id")]
         for removal in _children(element, "removesTokensFromFlow"):
             source, target = _child(removal, "flowSource"), _child(removal, "flowDestination")
@@ -667,8 +688,8 @@ class _Importer:
             {"query": self.beta_query(query, output_root), "to": name}
             for name, query in self.mapping_list(element, "completedMappings")
         ]
-        if output_mappings:
-            task["output_mappings"] = output_mappings
+        if output_mappings or decomposition is not None:
+            task["output_mappings"] = output_mappings  # YAWL: without completed mappings nothing flows back
 
     def mapping_list(self, element: Element, tag: str) -> list[tuple[str, str]]:
         container = _child(element, tag)
@@ -816,112 +837,14 @@ def _duration_from_params(params: Element, where: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _nets(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    root = {key: spec.get(key, []) for key in ("variables", "conditions", "tasks")}
-    root["id"] = spec.get("root_net") or spec.get("id")
-    return [root, *[net for net in spec.get("nets", []) if isinstance(net, dict)]]
-
-
-def _flow_target(flow: Any) -> str | None:
-    return flow.get("to") if isinstance(flow, dict) else flow
-
-
 def verify_yawl_wiring(spec: dict[str, Any]) -> list[str]:
-    """Control-flow and data-wiring errors the YAWL verifier reports and the JSON verifier does not:
-    flows into an input condition, mappings to undeclared variables, a variable fed by both an MI
-    output and a regular output mapping, an MI parameter also given by a starting mapping, and
-    queries that do not compile. Each message names the net and element."""
+    """The errors the YAWL verifier reports for a spec dict: `verify(spec, yawl=True)`, i.e. every
+    structural rule, the data-wiring rules (a variable fed by both an MI output and a completed
+    mapping, an MI parameter also given by a starting mapping, a mapping into an undeclared net or
+    subnet variable) and queries that do not compile. Each message names the net and element; a
+    malformed document gets its shape messages."""
     try:
-        spec = Specification.from_dict(spec).to_dict()  # the checks below rely on a well-formed shape
+        model = Specification.from_dict(spec)
     except SpecError as exc:
         return list(exc.messages)
-    problems: list[str] = []
-    nets = _nets(spec)
-    variables_of = {
-        net["id"]: {v.get("name") for v in net.get("variables", []) if isinstance(v, dict)} for net in nets
-    }
-    for net in nets:
-        net_id = net["id"]
-        inputs = {
-            c.get("id") for c in net.get("conditions", []) if isinstance(c, dict) and c.get("type") == "input"
-        }
-        for node in [*net.get("conditions", []), *net.get("tasks", [])]:
-            if not isinstance(node, dict):
-                continue
-            for flow in node.get("flows", []) or []:
-                target = _flow_target(flow)
-                if target in inputs:
-                    problems.append(
-                        f"net {net_id!r}: input condition {target!r} has a flow into it from {node.get('id')!r}; "
-                        "an input condition may have no incoming flows"
-                    )
-                if isinstance(flow, dict) and flow.get("predicate"):
-                    problems.extend(
-                        _compile_problem(
-                            flow["predicate"],
-                            f"net {net_id!r}: predicate of flow {node.get('id')!r} -> {target!r}",
-                        )
-                    )
-        for task in net.get("tasks", []):
-            if isinstance(task, dict):
-                problems.extend(_task_wiring(task, net_id, variables_of))
-    return problems
-
-
-def _compile_problem(query: Any, where: str) -> list[str]:
-    try:
-        compile_expression(query)
-    except ExpressionError as exc:
-        return [f"{where}: {exc}"]
-    return []
-
-
-def _task_wiring(task: dict[str, Any], net_id: str, variables_of: dict[str, set[Any]]) -> list[str]:
-    problems: list[str] = []
-    where = f"net {net_id!r} task {task.get('id')!r}"
-    net_variables = variables_of.get(net_id, set())
-    subnet = task.get("subnet")
-    input_names = [entry.get("name") for entry in task.get("inputs", []) or [] if isinstance(entry, dict)]
-    for entry in task.get("inputs", []) or []:
-        if not isinstance(entry, dict):
-            continue
-        if entry.get("query"):
-            problems.extend(
-                _compile_problem(entry["query"], f"{where}: starting mapping to {entry.get('name')!r}")
-            )
-        if subnet in variables_of and entry.get("name") not in variables_of[subnet]:
-            problems.append(
-                f"{where}: starting mapping to {entry.get('name')!r}, which net {subnet!r} does not declare"
-            )
-    mapped_to = []
-    for mapping in task.get("output_mappings", []) or []:
-        if not isinstance(mapping, dict):
-            continue
-        mapped_to.append(mapping.get("to"))
-        problems.extend(
-            _compile_problem(mapping.get("query"), f"{where}: completed mapping to {mapping.get('to')!r}")
-        )
-        if mapping.get("to") not in net_variables:
-            problems.append(
-                f"{where}: completed mapping to {mapping.get('to')!r}, which net {net_id!r} does not declare"
-            )
-    multi_instance = task.get("multi_instance")
-    if isinstance(multi_instance, dict):
-        for key in ("query", "aggregate"):
-            if multi_instance.get(key):
-                problems.extend(_compile_problem(multi_instance[key], f"{where}: multiple-instance {key}"))
-        target = multi_instance.get("to")
-        if target is not None and target not in net_variables:
-            problems.append(
-                f"{where}: multiple-instance output goes to {target!r}, which net {net_id!r} does not declare"
-            )
-        if target is not None and target in mapped_to:
-            problems.append(
-                f"{where}: variable {target!r} receives both the multiple-instance output and a completed mapping"
-            )
-        variable = multi_instance.get("variable")
-        if variable is not None and variable in input_names:
-            problems.append(
-                f"{where}: parameter {variable!r} receives both the multiple-instance item and a starting mapping"
-            )
-    return problems
+    return [problem.message for problem in errors_only(verify(model, yawl=True))]
