@@ -70,15 +70,25 @@ def run_case(executor: Any, net: Net, stop_after: tuple[str, int] | None = None)
     return visits, case
 
 
-def orjoin_decision(executor: Any, net: Net, join_task: str, stop_after: tuple[str, int]) -> Callable[[], bool]:
+def orjoin_decision(executor: Any, net: Net, join_task: str, stop_after: tuple[str, int],
+                    cold: bool = True) -> Callable[[], bool]:
     """One OR-join enabling decision of `join_task` in the root net, in the state right after
     `stop_after` (the engine's `orjoin_enabled`, which the runtime calls whenever the join's preset
-    changes); the returned function answers whether the join is enabled."""
+    changes); the returned function answers whether the join is enabled. The engine remembers the
+    answers of its exact reachability search per net state: `cold` forgets them before each
+    decision (the analysis itself), else a repeated state is answered from that cache."""
     from knhk.engine.orjoin import orjoin_enabled
 
     _, case = run_case(executor, net, stop_after)
     instance = case.root
     index = next(task.index for task in executor.root.tasks if task.id == join_task)
+    cache = getattr(instance.net, "reach_cache", None)
+    if cold and cache is not None:
+        def decide() -> bool:
+            cache.clear()
+            return orjoin_enabled(instance, index)
+
+        return decide
     return lambda: orjoin_enabled(instance, index)
 
 
