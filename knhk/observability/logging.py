@@ -88,6 +88,19 @@ class JsonFormatter(_BaseJsonFormatter):
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class PlainFormatter(logging.Formatter):
+    """Text lines for people: time, level, logger, [request id], message, then the other ids."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s%(ids)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.__dict__.setdefault("request_id", "-")
+        ids = [f"{key}={getattr(record, key)}" for key in CONTEXT_FIELDS[1:] if hasattr(record, key)]
+        record.ids = (" " + " ".join(ids)) if ids else ""
+        return super().format(record)
+
+
 def logging_config(log_format: str | None = None, level: str = "INFO") -> dict[str, Any]:
     """The LOGGING dict for settings: JSON lines (default) or plain text (WORKFLOW_LOG_FORMAT=plain)."""
     chosen = (log_format or "json").strip().lower()
@@ -101,8 +114,7 @@ def logging_config(log_format: str | None = None, level: str = "INFO") -> dict[s
         "filters": {"context": {"()": "knhk.observability.logging.ContextFilter"}},
         "formatters": {
             "json": {"()": "knhk.observability.logging.JsonFormatter"},
-            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
-                      "defaults": {"request_id": "-"}},
+            "plain": {"()": "knhk.observability.logging.PlainFormatter"},
         },
         "handlers": {
             "console": {"class": "logging.StreamHandler", "formatter": chosen, "filters": ["context"]},

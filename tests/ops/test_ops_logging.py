@@ -93,3 +93,13 @@ def test_a_bad_log_format_stops_start_up_with_a_clear_message(capsys):
     assert stop.value.code == 2
     assert "WORKFLOW_LOG_FORMAT must be json or plain, got 'xml'" in capsys.readouterr().err
     assert logging_config("plain")["handlers"]["console"]["formatter"] == "plain"
+
+
+def test_plain_text_lines_carry_the_ids_too():
+    from knhk.observability.logging import PlainFormatter, log_context
+
+    record = logging.LogRecord("knhk.x", logging.INFO, __file__, 1, "hello", None, None)
+    assert PlainFormatter().format(record).endswith("INFO knhk.x [-]: hello")
+    with log_context(workflow_id="w1", case_id="c1"):
+        ContextFilter().filter(record := logging.LogRecord("knhk.x", logging.INFO, __file__, 1, "hi", None, None))
+    assert PlainFormatter().format(record).endswith("INFO knhk.x [-]: hi workflow_id=w1 case_id=c1")
