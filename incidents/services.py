@@ -71,6 +71,9 @@ def _locked_open(incident_id: Any, action: str) -> Incident:
         raise Conflict(f"Cannot {action} incident {incident_id}: it is {incident.state}.",
                        details={"incident_id": str(incident_id), "state": incident.state})
     item, case = incident.work_item, incident.case
+    if item.state == WorkItemState.STARTED and case.state == CaseState.SUSPENDED:
+        raise Conflict(f"Cannot {action} incident {incident_id}: its case is suspended; resume it first.",
+                       details={"incident_id": str(incident_id), "case_state": case.state})
     if item.state != WorkItemState.STARTED or case.state != CaseState.RUNNING:
         raise StaleIncident(f"Cannot {action} incident {incident_id}: its work item is {item.state} and its case "
                             f"is {case.state}; the incident is closed.",

@@ -143,6 +143,19 @@ def test_cancel_cancels_the_case_and_a_stale_incident_is_closed(api_client):
     assert other.state == "cancelled"
 
 
+def test_a_suspended_case_keeps_its_incident_open(api_client):
+    case_id = _start(api_client, "ops-suspended", FAILING)
+    incident = Incident.objects.get()
+    assert api_client.post(f"/api/v1/cases/{case_id}/suspend", {}, format="json").status_code == 200
+    refused = api_client.post(f"/api/v1/incidents/{incident.id}/skip", {"data": {}}, format="json")
+    assert refused.status_code == 409 and "resume it first" in refused.json()["error"]["message"]
+    incident.refresh_from_db()
+    assert incident.state == "open"
+    assert api_client.post(f"/api/v1/cases/{case_id}/resume", {}, format="json").status_code == 200
+    assert api_client.post(f"/api/v1/incidents/{incident.id}/skip", {"data": {}}, format="json").status_code == 200
+    assert Case.objects.get(pk=case_id).state == "completed"
+
+
 def test_bad_requests_get_clear_errors(api_client, make_user, client_for):
     _start(api_client, "ops-errors", FAILING)
     incident = Incident.objects.get()
