@@ -227,7 +227,7 @@ class CompiledNet:
     __slots__ = (
         "id", "spec", "condition_ids", "condition_index", "tasks", "task_index", "input", "output",
         "feeds", "orjoins", "variables", "variable_types", "declares_variables", "input_variables",
-        "reach_cache",
+        "reach_cache", "bits",
     )  # fmt: skip
 
     def __init__(self, net: Net) -> None:
@@ -240,6 +240,7 @@ class CompiledNet:
                 if flow.to in task_ids:
                     self.condition_ids.append(implicit_condition_id(task.id, flow.to))
         self.condition_index = {cid: i for i, cid in enumerate(self.condition_ids)}
+        self.bits = tuple(1 << i for i in range(len(self.condition_ids)))  # condition index -> its bit
         self.tasks = [CompiledTask(i, t) for i, t in enumerate(net.tasks)]
         self.task_index = {t.id: t.index for t in self.tasks}
         self.input = next(self.condition_index[c.id] for c in net.conditions if c.type == "input")

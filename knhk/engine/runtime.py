@@ -84,13 +84,13 @@ class WorkItem:
     failure: str | None = None  # its input query failed when it was enabled: it fails in _settle
 
     def __init__(
-        self, item_id: str, instance: NetInstance, ctask: CompiledTask, kind: str, data: dict
+        self, item_id: str, instance: NetInstance, ctask: CompiledTask, data: dict, kind: str | None = None
     ) -> None:
         self.id = item_id
         self.task = ctask.id
         self.net = instance.net.id
         self.state = ENABLED
-        self.kind = kind
+        self.kind = ctask.item_kind if kind is None else kind
         self.roles = ctask.roles
         self.data = data
         self.instance = instance
@@ -241,11 +241,12 @@ class Case:
             mask = instance.mask
             consumed = next((c,) for c in preset if mask >> c & 1)
         marking = instance.marking
+        bits = instance.net.bits
         for condition in consumed:
             count = marking[condition] - 1
             marking[condition] = count
             if not count:
-                instance.mask &= ~(1 << condition)
+                instance.mask ^= bits[condition]  # the bit is set: clear it
         if ctask.rivals:
             self._update(instance, ctask.rivals)
         self.events.append(_new_event(Event, ("item_started", item_id, ctask.id, instance.net.id, None)))
@@ -305,11 +306,11 @@ class Case:
         else:
             for condition in produced:
                 instance.produce(condition)
-        mask = instance.mask
-        if mask >> net.output & 1:
+        if marking[net.output]:
             self._net_completed(instance)
             self._settle()
             return
+        mask = instance.mask
         items = instance.items
         tasks = net.tasks
         feeds = net.feeds
@@ -318,11 +319,25 @@ class Case:
             for index in feeds[condition]:
                 if items[index] is None:
                     other = tasks[index]
-                    preset = other.preset_mask
-                    if (mask & preset == preset) if other.join == AND else (mask & preset):
-                        self._enable(instance, other)
-        if items[ctask.index] is None and mask & ctask.preset_mask:
-            self._recheck(instance, ctask, None)
+                    # `condition` is in its preset: a XOR-join is satisfied (plain: no OR-join in the net)
+                    if other.join != AND or mask & other.preset_mask == other.preset_mask:
+                        if not other.plain or other.inputs is not None:
+                            self._enable(instance, other)
+                            continue
+                        # _enable's steps for a plain task that sees the whole net data, inlined
+                        counter = self.counter + 1
+                        self.counter = counter
+                        try:
+                            new_id = _IDS[counter]
+                        except IndexError:
+                            new_id = _item_id(counter)
+                        items[index] = self.items[new_id] = WorkItem(new_id, instance, other, dict(instance.data))
+                        self.events.append(_new_event(Event, ("item_enabled", new_id, other.id, net.id, None)))
+        if items[ctask.index] is None:
+            for condition in ctask.preset:
+                if marking[condition]:  # its preset is still marked (a loop): may be enabled again
+                    self._recheck(instance, ctask, None)
+                    break
         if self.agenda:  # routing tasks to fire
             self._settle()
         elif self.counter == enabled_before:  # nothing new: is anything left that can move?
@@ -513,19 +528,26 @@ class Case:
             self._withdraw(item, "item_withdrawn")
 
     def _enable(self, instance: NetInstance, ctask: CompiledTask) -> None:
-        self.counter += 1
-        item_id = _item_id(self.counter)
+        counter = self.counter + 1
+        self.counter = counter
+        try:
+            item_id = _IDS[counter]
+        except IndexError:
+            item_id = _item_id(counter)
         if ctask.routing:
-            item = WorkItem(item_id, instance, ctask, ctask.item_kind, {})
+            item = WorkItem(item_id, instance, ctask, {})
             instance.items[ctask.index] = item
             self.agenda.append(item)
             return
         failure = None
-        try:
-            data = self._input_data(instance, ctask)
-        except ExpressionError as exc:
-            data, failure = {}, str(exc)
-        item = WorkItem(item_id, instance, ctask, ctask.item_kind, data)
+        if ctask.inputs is None:
+            data = dict(instance.data)
+        else:
+            try:
+                data = self._input_data(instance, ctask)
+            except ExpressionError as exc:
+                data, failure = {}, str(exc)
+        item = WorkItem(item_id, instance, ctask, data)
         instance.items[ctask.index] = item
         self.items[item_id] = item
         self.events.append(_new_event(Event, ("item_enabled", item_id, ctask.id, instance.net.id, None)))
@@ -643,7 +665,7 @@ class Case:
         elif isinstance(value, dict):
             data.update(value)
         self.counter += 1
-        child = WorkItem(_item_id(self.counter), parent.instance, ctask, ctask.kind, data)
+        child = WorkItem(_item_id(self.counter), parent.instance, ctask, data, ctask.kind)
         child.parent = parent.id
         parent.children[child.id] = child
         parent.created += 1

@@ -121,7 +121,7 @@ def _restore(executor: Executor, state: dict[str, Any]) -> Case:
     for entry in state["items"]:
         instance = instances[str(entry["in"])]
         ctask = instance.net.tasks[instance.net.task_index[entry["task"]]]
-        item = WorkItem(str(entry["id"]), instance, ctask, entry["kind"], entry["data"])
+        item = WorkItem(str(entry["id"]), instance, ctask, entry["data"], entry["kind"])
         item.parent = entry.get("parent")
         item.state = entry["state"]
         item.timer = entry.get("timer")
