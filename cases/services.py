@@ -463,13 +463,15 @@ def suspend_case(case_id: Any, *, actor: Any = None) -> StepResult:
 
 
 def resume_case(case_id: Any, *, actor: Any = None) -> StepResult:
-    """Resume; automated items a worker skipped (or could not complete) while suspended are queued again."""
+    """Resume; automated items a worker skipped while suspended are queued again (not dead-lettered ones)."""
     from cases import tasks
+    from incidents.models import UNRESOLVED_STATES
 
     with transaction.atomic():
         result = _case_step(case_id, _require_state(CaseState.SUSPENDED, action="resume"),
                             lambda engine_case: engine_case.resume(), actor=actor)
-        automated = WorkItem.objects.filter(case=result.case, kind="automated", state__in=LIVE_ITEM_STATES)
+        automated = (WorkItem.objects.filter(case=result.case, kind="automated", state__in=LIVE_ITEM_STATES)
+                     .exclude(incidents__state__in=UNRESOLVED_STATES))  # dead-lettered: the operator's call
         for pk in automated.values_list("pk", flat=True):
             transaction.on_commit(lambda pk=pk: tasks.run_automated_item.delay(str(pk)))
         return result
