@@ -249,7 +249,7 @@ class Case:
                 instance.mask ^= bits[condition]  # the bit is set: clear it
         if ctask.rivals:
             self._update(instance, ctask.rivals)
-        self.events.append(_new_event(Event, ("item_started", item_id, ctask.id, instance.net.id, None)))
+        self.events.append(_new_event(Event, ("item_started", item_id, item.task, item.net, None)))
         return item
 
     def _start_general(self, item_id: str) -> WorkItem:
@@ -317,22 +317,24 @@ class Case:
         enabled_before = self.counter
         for condition in produced:
             for index in feeds[condition]:
-                if items[index] is None:
-                    other = tasks[index]
-                    # `condition` is in its preset: a XOR-join is satisfied (plain: no OR-join in the net)
-                    if other.join != AND or mask & other.preset_mask == other.preset_mask:
-                        if not other.plain or other.inputs is not None:
-                            self._enable(instance, other)
-                            continue
-                        # _enable's steps for a plain task that sees the whole net data, inlined
-                        counter = self.counter + 1
-                        self.counter = counter
-                        try:
-                            new_id = _IDS[counter]
-                        except IndexError:
-                            new_id = _item_id(counter)
-                        items[index] = self.items[new_id] = WorkItem(new_id, instance, other, dict(instance.data))
-                        self.events.append(_new_event(Event, ("item_enabled", new_id, other.id, net.id, None)))
+                if items[index] is not None:
+                    continue
+                other = tasks[index]
+                # `condition` is in its preset: a XOR-join is satisfied (plain: no OR-join in the net)
+                if other.join == AND and mask & other.preset_mask != other.preset_mask:
+                    continue
+                if not other.plain or other.inputs is not None:
+                    self._enable(instance, other)
+                    continue
+                # _enable's steps for a plain task that sees the whole net data, inlined
+                counter = self.counter + 1
+                self.counter = counter
+                try:
+                    new_id = _IDS[counter]
+                except IndexError:
+                    new_id = _item_id(counter)
+                items[index] = self.items[new_id] = WorkItem(new_id, instance, other, dict(instance.data))
+                self.events.append(_new_event(Event, ("item_enabled", new_id, other.id, net.id, None)))
         if items[ctask.index] is None:
             for condition in ctask.preset:
                 if marking[condition]:  # its preset is still marked (a loop): may be enabled again
