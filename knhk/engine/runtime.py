@@ -333,7 +333,7 @@ class Case:
                     new_id = _IDS[counter]
                 except IndexError:
                     new_id = _item_id(counter)
-                items[index] = self.items[new_id] = WorkItem(new_id, instance, other, dict(instance.data))
+                items[index] = self.items[new_id] = WorkItem(new_id, instance, other, instance.data.copy())
                 self.events.append(_new_event(Event, ("item_enabled", new_id, other.id, net.id, None)))
         if items[ctask.index] is None:
             for condition in ctask.preset:
@@ -543,7 +543,7 @@ class Case:
             return
         failure = None
         if ctask.inputs is None:
-            data = dict(instance.data)
+            data = instance.data.copy()
         else:
             try:
                 data = self._input_data(instance, ctask)
@@ -566,7 +566,7 @@ class Case:
     def _input_data(self, instance: NetInstance, ctask: CompiledTask) -> dict[str, Any]:
         """A work item's input data; ExpressionError (naming task and query) if a query fails."""
         if ctask.inputs is None:
-            return dict(instance.data)
+            return instance.data.copy()
         data = {}
         for name, query, type_name in ctask.inputs:
             if query is not None:
