@@ -52,7 +52,16 @@ def auth_headers(api_client, settings) -> dict[str, str]:
     settings.WORKFLOW_RATE_LIMIT = 1_000_000  # the fuzzer is one client sending as fast as it can
     spec_id = register(api_client, example("loan-approval"))["spec_id"]
     start_case(api_client, spec_id, {"applicant": "Ann", "amount": 500})
-    return {"Authorization": api_client._credentials["HTTP_AUTHORIZATION"]}
+    # As Django's test client does: the WSGI requests must not close the test's database connection
+    # (Django's request signals close a connection inside the test transaction; fatal on PostgreSQL).
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield {"Authorization": api_client._credentials["HTTP_AUTHORIZATION"]}
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
