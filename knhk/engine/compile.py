@@ -68,6 +68,16 @@ _COMPARISON = re.compile(
     r"""\s*$"""
 )
 _MISSING = object()
+# texts whose cast to the literal's type cannot fail (others, e.g. "nan" or "1_0", go to XPath)
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?").fullmatch
+_BOOLEAN_TEXT = frozenset(("true", "false", "1", "0")).__contains__
+
+
+def _castable(literal: Any) -> Callable[[str], Any] | None:
+    """How to tell that a value's text casts to the literal's type without error (None: a string)."""
+    if isinstance(literal, bool):
+        return _BOOLEAN_TEXT
+    return None if isinstance(literal, str) else _PLAIN_NUMBER
 
 
 def _literal(text: str) -> Any:
@@ -80,7 +90,7 @@ def _literal(text: str) -> Any:
     return float(text)
 
 
-def _simple_checks(text: str) -> tuple[tuple[str, bool, Callable[[Any, Any], bool], Any], ...] | None:
+def _simple_checks(text: str) -> tuple[tuple[str, bool, Callable[[Any, Any], bool], Any, Any], ...] | None:
     """`name op literal` comparisons joined by `and` (names optionally `/Root/name[/text()]`), or None."""
     checks = []
     roots = set()
@@ -90,8 +100,9 @@ def _simple_checks(text: str) -> tuple[tuple[str, bool, Callable[[Any, Any], boo
             return None
         if match["root"]:
             roots.add(match["root"])
+        literal = _literal(match["literal"])
         checks.append(
-            (match["name"], bool(match["text"]), _OPERATORS[match["op"]], _literal(match["literal"]))
+            (match["name"], bool(match["text"]), _OPERATORS[match["op"]], literal, _castable(literal))
         )
     return tuple(checks) if len(roots) <= 1 else None
 
@@ -119,7 +130,7 @@ class Predicate:
         checks = self.checks
         if checks is not None:
             verdict = True
-            for name, text_only, compare, literal in checks:
+            for name, text_only, compare, literal, castable in checks:
                 value = data.get(name, _MISSING)
                 if value is _MISSING:
                     verdict = False
@@ -133,6 +144,8 @@ class Predicate:
                 if not text and text_only:
                     verdict = False  # no text node: an empty sequence compares false
                     continue
+                if castable is not None and not castable(text):
+                    break  # XPath says whether this is an error or false
                 try:
                     if not compare(UntypedAtomic(text), literal):
                         verdict = False
