@@ -184,7 +184,7 @@ class CompiledTask:
         "index", "id", "spec", "join", "split", "preset", "preset_mask", "postset", "postset_mask",
         "cancel_mask", "cancel_tasks", "has_cancel", "mi", "subnet", "kind", "item_kind", "routing",
         "roles", "timer", "inputs", "outputs", "required_outputs", "mappings", "rivals", "plain",
-        "postset_conditions",
+        "postset_conditions", "consumes_preset",
     )  # fmt: skip
 
     def __init__(self, index: int, task: Task) -> None:
@@ -231,6 +231,7 @@ class CompiledTask:
             else tuple((compile_expression(m.query), m.to) for m in task.output_mappings)
         )
         self.rivals: tuple[int, ...] = ()  # other tasks sharing a preset condition (deferred choice)
+        self.consumes_preset = False  # firing takes a token from every preset condition (AND, or one)
         self.plain = False  # eligible for the runtime's fast path (set by CompiledNet)
 
 
@@ -300,6 +301,7 @@ class CompiledNet:
         for ctask, preset in zip(self.tasks, presets, strict=True):
             ctask.preset = tuple(sorted(preset))
             ctask.preset_mask = _mask(preset)
+            ctask.consumes_preset = ctask.join == AND or len(ctask.preset) == 1
             for condition in ctask.preset:
                 self.feeds[condition].append(ctask.index)
         for ctask in self.tasks:

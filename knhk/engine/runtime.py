@@ -234,12 +234,11 @@ class Case:
             self._settle()
             return item
         item.state = STARTED
-        preset = ctask.preset
-        if ctask.join == AND or len(preset) == 1:
-            consumed = preset
+        if ctask.consumes_preset:
+            consumed = ctask.preset
         else:
             mask = instance.mask
-            consumed = next((c,) for c in preset if mask >> c & 1)
+            consumed = next((c,) for c in ctask.preset if mask >> c & 1)
         marking = instance.marking
         bits = instance.net.bits
         for condition in consumed:
