@@ -129,6 +129,14 @@ def declared_outputs(spec: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
+def order_fulfillment_output(task: str, item_data: dict[str, Any], outputs: dict[str, list[str]]) -> dict[str, Any]:
+    """What the happy-path client submits for an item: its declared outputs echoed from its input
+    data where it has a value, plus the scripted answers."""
+    data = {name: item_data[name] for name in outputs.get(task, ()) if item_data.get(name) is not None}
+    data.update(ORDER_FULFILLMENT_OUTPUTS.get(task, {}))
+    return data
+
+
 def run_order_fulfillment(executor: Any, outputs: dict[str, list[str]]) -> tuple[Counter[str], Any]:
     """One case of orderfulfillment.yawl along the happy path: each picked item is started and
     completed with its declared outputs (the item's input data echoed, plus the scripted answers);
@@ -152,10 +160,8 @@ def run_order_fulfillment(executor: Any, outputs: dict[str, list[str]]) -> tuple
             case.start(item_id)
             if item.kind in ("composite", "mi"):
                 continue
-            data = {name: item.data.get(name) for name in outputs.get(item.task, ())}
-            data.update(ORDER_FULFILLMENT_OUTPUTS.get(item.task, {}))
             visits[item.task] += 1
-            case.complete(item_id, data)
+            case.complete(item_id, order_fulfillment_output(item.task, item.data, outputs))
         case.drain_events()
     if case.status != "completed":
         raise RuntimeError(f"orderfulfillment: case ended {case.status}, live items {sorted(i.task for i in case.items.values())}")
