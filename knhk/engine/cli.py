@@ -18,25 +18,12 @@ from knhk.engine.compile import Executor, SpecInvalid, compile_spec
 from knhk.engine.importers import load_spec_file
 from knhk.engine.runtime import Case, EngineError
 from knhk.engine.spec import SpecError, Specification
+from knhk.engine.types import type_default, value_problem
 from knhk.engine.verify import errors_only, verify
 
 __all__ = ["main", "run_case", "SimulationResult", "type_default"]
 
 EXIT_OK, EXIT_MISSING, EXIT_INVALID, EXIT_STUCK = 0, 1, 2, 3
-_TYPE_DEFAULTS: dict[str, Any] = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [],
-                                  "object": {}}  # fmt: skip
-
-
-def type_default(type_name: str) -> Any:
-    """The empty value of a declared type (string "", number 0, boolean false, list [])."""
-    local = type_name.rsplit(":", 1)[-1].lower()
-    if local in ("int", "integer", "long", "short", "byte", "decimal", "double", "float", "number"):
-        return 0
-    if local == "boolean":
-        return False
-    if local == "string":
-        return ""
-    return _TYPE_DEFAULTS.get(type_name) if type_name != "any" else None
 
 
 @dataclass
@@ -54,9 +41,16 @@ class SimulationResult:
 
 
 def _completion_data(case: Case, item_id: str) -> dict[str, Any]:
+    """The required outputs: the item's input value of the same name when it fits the type, else the
+    type's empty value."""
     item = case.items[item_id]
-    outputs = item.ctask.spec.outputs or ()
-    return {p.name: item.data.get(p.name, type_default(p.type)) for p in outputs if p.required}
+    data = {}
+    for param in item.ctask.spec.outputs or ():
+        if param.required:
+            value = item.data.get(param.name)
+            fits = param.name in item.data and value_problem(param.name, param.type, value) is None
+            data[param.name] = value if fits else type_default(param.type)
+    return data
 
 
 def run_case(

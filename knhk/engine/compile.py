@@ -183,7 +183,7 @@ class CompiledTask:
     __slots__ = (
         "index", "id", "spec", "join", "split", "preset", "preset_mask", "postset", "postset_mask",
         "cancel_mask", "cancel_tasks", "has_cancel", "mi", "subnet", "kind", "item_kind", "routing",
-        "roles", "timer", "inputs", "outputs", "required_outputs", "mappings", "rivals", "plain",
+        "roles", "timer", "inputs", "outputs", "output_types", "required_outputs", "mappings", "rivals", "plain",
         "postset_conditions", "consumes_preset",
     )  # fmt: skip
 
@@ -223,6 +223,8 @@ class CompiledTask:
             )
         )
         self.outputs = None if task.outputs is None else tuple(p.name for p in task.outputs)
+        # completion data is checked against these (None: no outputs declared, anything goes)
+        self.output_types = None if task.outputs is None else {p.name: p.type for p in task.outputs}
         self.required_outputs = tuple(p.name for p in task.outputs or () if p.required)
         # None: outputs merged by name; (): nothing flows back into the net
         self.mappings = (

@@ -30,6 +30,8 @@ from xml.etree.ElementTree import Element
 from elementpath import XPath2Parser, XPathContext, get_node_tree
 from elementpath.exceptions import ElementPathError
 
+from knhk.engine.types import simple_kind
+
 __all__ = [
     "Expression",
     "ExpressionError",
@@ -430,41 +432,10 @@ def compile_expression(text: str) -> Expression:
 # Data: JSON <-> XML
 # ---------------------------------------------------------------------------------------------
 
-_INT_TYPES = {
-    "int",
-    "integer",
-    "long",
-    "short",
-    "byte",
-    "nonnegativeinteger",
-    "positiveinteger",
-    "nonpositiveinteger",
-    "negativeinteger",
-    "unsignedlong",
-    "unsignedint",
-    "unsignedshort",
-    "unsignedbyte",
-}
-_NUMBER_TYPES = {"double", "decimal", "float", "number"}
-
-
-def _simple_kind(xsd_type: str | None) -> str | None:
-    if not xsd_type:
-        return None
-    local = xsd_type.rsplit(":", 1)[-1].lower()
-    if local in _INT_TYPES:
-        return "int"
-    if local in _NUMBER_TYPES:
-        return "number"
-    if local == "boolean":
-        return "bool"
-    return None
-
-
 def coerce_text(text: str, xsd_type: str | None = None) -> Any:
     """An XML text value as JSON, typed by a simple XSD type (xs:int -> int, ...); else the string.
     Text that does not fit the type stays a string (empty text of a typed value becomes None)."""
-    kind = _simple_kind(xsd_type)
+    kind = simple_kind(xsd_type)
     if kind is None:
         return text
     stripped = text.strip()

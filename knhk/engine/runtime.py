@@ -17,6 +17,7 @@ from xml.etree.ElementTree import Element
 from knhk.engine.compile import AND, XOR, CompiledNet, CompiledTask
 from knhk.engine.expressions import ExpressionError, net_document
 from knhk.engine.orjoin import orjoin_enabled
+from knhk.engine.types import fields_problem, value_problem
 
 if TYPE_CHECKING:
     from knhk.engine.compile import Executor
@@ -65,6 +66,29 @@ def _item_id(number: int) -> str:
             return str(number)
         _IDS.extend(str(n) for n in range(len(_IDS), min(number + 4096, _IDS_CACHED)))
         return _IDS[number]
+
+
+def _check_output(item: WorkItem, data: dict[str, Any]) -> None:
+    """Completion data must name only declared outputs, each of its declared type."""
+    problem = fields_problem(data, item.ctask.output_types, "output")
+    if problem is not None:
+        raise EngineError("invalid", f"work item {item.id} (task {item.task!r}): {problem}")
+
+
+def _check_instance_data(item: WorkItem, data: Any) -> None:
+    """An added MI instance's data: the item of the instance variable (of that input's type), or
+    with no variable an object of the task's declared inputs (when it declares inputs)."""
+    mi = item.ctask.mi
+    assert mi is not None
+    input_types = None if item.ctask.inputs is None else {name: type_ for name, _, type_ in item.ctask.inputs}
+    if mi.variable is not None:
+        problem = None if data is None else value_problem(f"instance variable {mi.variable!r}", (input_types or {}).get(mi.variable), data)
+    elif data is not None and not isinstance(data, dict):
+        problem = "instance data must be a JSON object (the task names no instance variable)"
+    else:
+        problem = None if data is None or input_types is None else fields_problem(data, input_types, "input")
+    if problem is not None:
+        raise EngineError("invalid", f"work item {item.id} (task {item.task!r}): {problem}")
 
 
 class WorkItem:
@@ -189,6 +213,10 @@ class Case:
                     "invalid",
                     f"net {net.id}: variable {name!r} is not an input variable (usage input or both)",
                 )
+            if net.declares_variables:
+                problem = value_problem(f"variable {name!r}", net.variable_types[name], value)
+                if problem is not None:
+                    raise EngineError("invalid", f"net {net.id}: case data: {problem}")
             initial[name] = value
         case = cls(executor, case_id)
         case.root = case._start_net(net, initial, None)
@@ -279,6 +307,8 @@ class Case:
         net = instance.net
         changes = None
         if data:
+            if ctask.output_types is not None:
+                _check_output(item, data)
             outputs = ctask.outputs
             changes = data if outputs is None else {name: data[name] for name in outputs if name in data}
         if ctask.split == AND:
@@ -368,6 +398,8 @@ class Case:
             raise EngineError(
                 "invalid", f"work item {item_id}: required output missing: {', '.join(missing)}"
             )
+        if item.ctask.output_types is not None:
+            _check_output(item, data)
         self._complete_item(item, data)
         self._settle()
 
@@ -396,6 +428,7 @@ class Case:
             raise EngineError("conflict", f"task {item.task!r} creates its instances statically")
         if mi.max is not None and item.created >= mi.max:
             raise EngineError("conflict", f"task {item.task!r} already has its maximum of {mi.max} instances")
+        _check_instance_data(item, data)
         child = self._add_child(item, data)
         self._settle()
         return child

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from knhk.engine.types import VARIABLE_TYPES
+
 __all__ = [
     "SpecError",
     "Specification",
@@ -37,7 +39,6 @@ JOIN_CODES = ("and", "xor", "or")
 SPLIT_CODES = ("and", "xor", "or")
 TASK_KINDS = ("manual", "automated", "routing", "composite")
 CONDITION_TYPES = ("input", "output", "condition")
-VARIABLE_TYPES = ("string", "integer", "number", "boolean", "object", "array", "any")
 VARIABLE_USAGES = ("local", "input", "output", "both")
 TIMER_TRIGGERS = ("enabled", "started")
 MI_CREATION = ("static", "dynamic")

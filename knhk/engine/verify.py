@@ -13,6 +13,7 @@ from typing import Any
 
 from knhk.engine.expressions import ExpressionError, compile_expression
 from knhk.engine.spec import Net, Specification, Task, implicit_condition_id
+from knhk.engine.types import value_problem
 
 __all__ = ["Problem", "verify", "errors_only"]
 
@@ -38,7 +39,7 @@ def verify(spec: Specification | dict[str, Any], *, yawl: bool = False) -> list[
     """Check every structural and data-wiring rule; a dict is parsed first (SpecError on a malformed
     document). `yawl=True` adds the YAWL verifier's stricter data rules: every output mapping and
     multiple-instance target, and every input of a composite task, must be a declared variable of its
-    net (otherwise only nets that declare variables are held to it, and a mapping target is a warning)."""
+    net (otherwise only nets that declare variables are held to it)."""
     if not isinstance(spec, Specification):
         spec = Specification.from_dict(spec)
     checker = _Checker(spec, yawl)
@@ -81,6 +82,12 @@ class _Checker:
         for name, count in Counter(v.name for v in net.variables).items():
             if count > 1:
                 self.add(net, None, f"variable {name!r} is declared {count} times")
+        for variable in net.variables:
+            if variable.initial is not None:
+                problem = value_problem(f"the initial value of variable {variable.name!r}", variable.type,
+                                        variable.initial)  # fmt: skip
+                if problem is not None:
+                    self.add(net, None, problem)
 
         inputs = [c for c in net.conditions if c.type == "input"]
         outputs = [c for c in net.conditions if c.type == "output"]
@@ -274,10 +281,21 @@ class _Checker:
             )
         if task.connector is not None and task.kind != "automated":
             self.add(net, task.id, f"{label} has a connector but is not automated", "warning")
+        if task.connector is not None:
+            self.check_connector(net, task)
         for role in task.roles:
             if not isinstance(role, str):
                 self.add(net, task.id, f"{label}: roles must be strings")
         self.check_multi_instance(net, task)
+
+    def check_connector(self, net: Net, task: Task) -> None:
+        """A connector has a name (the platform checks it against its registry) and an object config."""
+        connector = task.connector
+        assert connector is not None
+        if not isinstance(connector.name, str) or not connector.name.strip():
+            self.add(net, task.id, f"task {task.id!r}: connector needs a name (a non-empty string)")
+        if not isinstance(connector.config, dict):
+            self.add(net, task.id, f"task {task.id!r}: connector {connector.name!r}: config must be an object")
 
     def check_wiring(self, net: Net, task: Task) -> None:
         """Data wiring (YAWL verifier rules): no variable fed twice, no parameter given twice, and
@@ -362,11 +380,9 @@ class _Checker:
             self.add(net, node, f"{what}: {exc}")
 
     def check_variable(self, net: Net, node: str, what: str, name: str) -> None:
+        """A mapping target must be a declared variable (when the net declares any, or for YAWL)."""
         if (net.variables or self.yawl) and name not in {v.name for v in net.variables}:
-            self.add(
-                net, node, f"{what} targets {name!r}, which is not a variable of this net",
-                "error" if self.yawl else "warning",
-            )  # fmt: skip
+            self.add(net, node, f"{what} targets {name!r}, which is not a variable of this net")
 
 
 def _reachable(start: str, edges: dict[str, list[str]]) -> set[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from knhk.engine import SpecInvalid, compile_spec, verify
+from knhk.engine import SpecError, SpecInvalid, compile_spec, verify
 from knhk.engine.verify import errors_only
 
 VALID: dict[str, Any] = {
@@ -44,6 +44,14 @@ def test_valid_spec_has_no_problems() -> None:
 
 
 CASES = [
+    ("initial value of the wrong type", lambda d: d["variables"].append({"name": "n", "type": "integer", "initial": "abc"}),
+     "net Main: the initial value of variable 'n' must be integer (a whole number), got \"abc\""),
+    ("xs:boolean initial that is no boolean text", lambda d: d["variables"].append({"name": "b", "type": "xs:boolean", "initial": "yes"}),
+     "net Main: the initial value of variable 'b' must be xs:boolean"),
+    ("xs:date initial of the wrong form", lambda d: d["variables"].append({"name": "d", "type": "xs:date", "initial": "2026-13-01"}),
+     "net Main: the initial value of variable 'd' must be xs:date (a date YYYY-MM-DD)"),
+    ("mapping to unknown variable", lambda d: task(d, "B").update(output_mappings=[{"query": "y", "to": "y"}]),
+     "net Main: task 'B': output mapping 0 targets 'y', which is not a variable of this net"),
     ("two input conditions", lambda d: d["conditions"].append({"id": "s2", "type": "input", "flows": ["B"]}),
      "net Main: must have exactly one input condition, found 2"),
     ("no output condition", lambda d: d["conditions"][2].update(type="condition"),
@@ -117,8 +125,6 @@ WARNINGS = [
      "net Main: task 'B' has an AND-split; the predicate on its flow to 'end' is ignored"),
     ("unused subnet", lambda d: task(d, "C").pop("subnet"),
      "net Sub: is not the subnet of any composite task"),
-    ("mapping to unknown variable", lambda d: task(d, "B").update(output_mappings=[{"query": "y", "to": "y"}]),
-     "net Main: task 'B': output mapping 0 targets 'y', which is not a variable of this net"),
 ]  # fmt: skip
 
 
@@ -141,3 +147,37 @@ def test_compile_refuses_an_invalid_spec_with_the_problems() -> None:
         compile_spec(document)
     assert [p.element for p in errors_only(error.value.problems)] == ["Main/C"]
     assert "Nope" in str(error.value)
+
+
+def test_initial_values_of_the_right_type_pass() -> None:
+    document = copy.deepcopy(VALID)
+    document["variables"] += [
+        {"name": "b", "type": "xs:boolean", "initial": "true"},  # YAWL data is text
+        {"name": "i", "type": "xs:int", "initial": "42"},
+        {"name": "d", "type": "xs:date", "initial": "2026-01-31"},
+        {"name": "t", "type": "xs:dateTime", "initial": "2026-01-31T08:00:00Z"},
+        {"name": "o", "type": "object", "initial": {"a": 1}},
+    ]
+    assert errors_only(verify(document)) == []
+
+
+def test_connector_needs_a_name_and_an_object_config() -> None:
+    from knhk.engine.spec import Connector, Specification
+
+    spec = Specification.from_dict(VALID)
+    root = spec.root
+    tasks = list(root.tasks)
+    tasks[1] = type(tasks[1])(id="B", flows=tasks[1].flows, kind="automated",
+                              connector=Connector(name="", config=[]))  # type: ignore[arg-type]  # fmt: skip
+    broken = type(spec)(id=spec.id, nets=(type(root)(id=root.id, variables=root.variables,
+                                                     conditions=root.conditions, tasks=tuple(tasks)), *spec.nets[1:]))  # fmt: skip
+    found = [p.message for p in errors_only(verify(broken))]
+    assert "net Main: task 'B': connector needs a name (a non-empty string)" in found
+    assert "net Main: task 'B': connector '': config must be an object" in found
+    # from a document, the parser says the same with the JSON path
+    document = copy.deepcopy(VALID)
+    task(document, "B").update(kind="automated", connector={"name": 3, "config": "x"})
+    with pytest.raises(SpecError) as error:
+        verify(document)
+    assert "tasks[1].connector.config: must be an object" in error.value.messages
+    assert "tasks[1].connector.name: must be a non-empty string" in error.value.messages

@@ -25,6 +25,7 @@ from knhk.engine.expressions import (
 )
 from knhk.engine.importers import SpecFileError
 from knhk.engine.spec import SpecError, Specification
+from knhk.engine.types import XSD_RULES
 from knhk.engine.verify import errors_only, verify
 
 __all__ = [
@@ -47,52 +48,7 @@ XSD_NS = "http://www.w3.org/2001/XMLSchema"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 # XML Schema built-in simple types YAWL variables use (the names after the "xs:" prefix)
-XSD_BUILTINS = frozenset(
-    [
-        "string",
-        "normalizedString",
-        "token",
-        "language",
-        "Name",
-        "NCName",
-        "ID",
-        "IDREF",
-        "ENTITY",
-        "NMTOKEN",
-        "anyURI",
-        "QName",
-        "boolean",
-        "decimal",
-        "integer",
-        "int",
-        "long",
-        "short",
-        "byte",
-        "float",
-        "double",
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "unsignedLong",
-        "unsignedInt",
-        "unsignedShort",
-        "unsignedByte",
-        "date",
-        "time",
-        "dateTime",
-        "duration",
-        "gYear",
-        "gYearMonth",
-        "gMonth",
-        "gMonthDay",
-        "gDay",
-        "base64Binary",
-        "hexBinary",
-        "anyType",
-        "anySimpleType",
-    ]
-)
+XSD_BUILTINS = frozenset(XSD_RULES)
 _SINGLE_STEP = re.compile(r"^\s*/\s*[A-Za-z_][\w.\-]*\s*$")
 # the spec format's own type names; the exporter declares them in the XML Schema as knhk_<type>
 JSON_TYPES = ("string", "integer", "number", "boolean", "object", "array")
