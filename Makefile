@@ -41,7 +41,10 @@ test-all: install
 lint: install
 	$(BIN)/ruff check .
 
+# The HTTP benchmarks drive load with wrk (Debian package); installed here when missing and possible.
 bench: install
+	@command -v wrk >/dev/null || (apt-get install -y -qq wrk || (apt-get update -qq && apt-get install -y -qq wrk)) \
+		>/dev/null 2>&1 || echo "wrk could not be installed; the HTTP rows will say skipped"
 	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "bench/run.py does not exist yet"; fi
 
 clean:

@@ -10,9 +10,8 @@ from typing import Any
 
 from audit.models import GENESIS_HASH, AuditHead, AuditRecord
 
-HASHED_FIELDS = (
-    "seq", "at", "actor", "action", "outcome", "workflow_id", "case_id", "work_item", "request_id", "data",
-)
+CONTENT_FIELDS = ("at", "actor", "action", "outcome", "workflow_id", "case_id", "work_item", "request_id", "data")
+HASHED_FIELDS = ("seq", *CONTENT_FIELDS)
 
 
 def canonical_json(value: Any) -> str:
@@ -29,12 +28,25 @@ def _timestamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def record_hash(fields: dict[str, Any], prev_hash: str) -> str:
-    """SHA-256 over the canonical JSON of a record's content and the previous record's hash."""
-    content = {name: fields[name] for name in HASHED_FIELDS}
+def content_digest(fields: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of a record's content (everything but its place in the chain)."""
+    content = {name: fields[name] for name in CONTENT_FIELDS}
     content["at"] = _timestamp(content["at"])
-    content["prev_hash"] = prev_hash
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def link_hash(prev_hash: str, seq: int, digest: str) -> str:
+    """A record's hash: SHA-256 (hex) of "<previous hash>:<seq>:<content digest>".
+
+    PostgreSQL computes the same in `knhk_audit_append` (audit/migrations/0002), so the chain can be
+    extended in one statement while the head is locked.
+    """
+    return hashlib.sha256(f"{prev_hash}:{seq}:{digest}".encode("ascii")).hexdigest()
+
+
+def record_hash(fields: dict[str, Any], prev_hash: str) -> str:
+    """The hash a record with these fields (`seq` included) must carry after `prev_hash`."""
+    return link_hash(prev_hash, fields["seq"], content_digest(fields))
 
 
 @dataclass(frozen=True)

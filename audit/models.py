@@ -1,6 +1,6 @@
 """The append-only, hash-chained audit log.
 
-Each record stores `hash = sha256(canonical JSON of its content + the previous record's hash)`, so
+Each record stores `hash = sha256(previous record's hash : seq : sha256(canonical JSON of its content))`, so
 editing, deleting or re-ordering any record breaks the chain from that record on
 (`audit.chain.verify_chain`). Records are written only by `audit.services.record` / `record_many`,
 which lock the single `AuditHead` row so that concurrent transactions append one after the other.

@@ -1,16 +1,20 @@
 """Writing the audit log: `record` (one entry) and `record_many` (a batch, e.g. a case's engine events).
 
 Call them inside the transaction of the change they record: they join it (no savepoint), so the change
-and its records commit or roll back together. Cost per call: three statements whatever the batch size:
-lock and read the chain head, one multi-row INSERT, move the head.
+and its records commit or roll back together. Each record's content digest is computed here, before any
+lock; only the chaining (`link_hash`) needs the head.
 
-Concurrency: the head row (`AuditHead`, pk=1) is locked with `SELECT ... FOR UPDATE`; a concurrent
-appender waits for the lock and then builds on the committed head, so the chain cannot fork. On SQLite
-a no-op UPDATE of the head takes the database's single write lock first. `AuditRecord.seq` is unique as well.
+Concurrency: the head row (`AuditHead`, pk=1) is locked until the transaction ends, so a concurrent
+appender waits and then builds on the committed head: the chain cannot fork (`AuditRecord.seq` is unique
+as well). The lock is the one point every writing request passes through, so it is held as briefly as
+possible: on PostgreSQL one statement (`knhk_audit_append`, audit/migrations/0002) locks the head,
+chains and inserts the batch and moves the head, and only the COMMIT follows. Elsewhere (SQLite) three
+statements: take the write lock and read the head, one multi-row INSERT, move the head.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audit.chain import normalise_data, record_hash
+from audit.chain import content_digest, link_hash, normalise_data
 from audit.context import actor_name, current_request_id
 from audit.models import GENESIS_HASH, AuditHead, AuditRecord, Outcome
 
@@ -66,18 +70,38 @@ def record_many(entries: Iterable[AuditEntry], *, at: datetime | None = None) ->
     if not entries:
         return []
     at = at or timezone.now()
+    contents = [_fields(entry, at) for entry in entries]
+    digests = [content_digest(fields) for fields in contents]
     with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            return _append_postgresql(contents, digests)
         head = _locked_head()
         seq, prev_hash = head.seq, head.hash
         records = []
-        for entry in entries:
+        for fields, digest in zip(contents, digests, strict=True):
             seq += 1
-            fields = _fields(entry, seq, at)
-            digest = record_hash(fields, prev_hash)
-            records.append(AuditRecord(**fields, prev_hash=prev_hash, hash=digest))
-            prev_hash = digest
+            record_hash = link_hash(prev_hash, seq, digest)
+            records.append(AuditRecord(**fields, seq=seq, prev_hash=prev_hash, hash=record_hash))
+            prev_hash = record_hash
         AuditRecord.objects.bulk_create(records)
         AuditHead.objects.filter(pk=1).update(seq=seq, hash=prev_hash)
+    return records
+
+
+def _append_postgresql(contents: list[dict[str, Any]], digests: list[str]) -> list[AuditRecord]:
+    """Lock the head, chain, insert and move the head in one statement; the records as stored."""
+    batch = [
+        {**fields, "at": fields["at"].isoformat(), "digest": digest}
+        for fields, digest in zip(contents, digests, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM knhk_audit_append(%s::jsonb)", [json.dumps(batch, allow_nan=False)])
+        chained = cursor.fetchall()
+    records = []
+    for fields, (record_id, seq, prev_hash, record_hash) in zip(contents, chained, strict=True):
+        stored = AuditRecord(**fields, id=record_id, seq=seq, prev_hash=prev_hash, hash=record_hash)
+        stored._state.adding, stored._state.db = False, connection.alias
+        records.append(stored)
     return records
 
 
@@ -93,10 +117,9 @@ def _locked_head() -> AuditHead:
     return head
 
 
-def _fields(entry: AuditEntry, seq: int, at: datetime) -> dict[str, Any]:
+def _fields(entry: AuditEntry, at: datetime) -> dict[str, Any]:
     request_id = entry.request_id if entry.request_id is not None else current_request_id()
     return {
-        "seq": seq,
         "at": at,
         "actor": actor_name(entry.actor)[:150],
         "action": entry.action,

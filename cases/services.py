@@ -360,7 +360,7 @@ def _step_on_item(item_id: Any, action: str, call: Callable[[Any, WorkItem], Non
     with transaction.atomic():
         case = _lock_case(item_id=item_id)
         live = _live_rows(case)
-        row = next((r for r in live.values() if r.id == _as_uuid(item_id)), None)
+        row = next((r for r in live.values() if r.id == as_uuid(item_id)), None)
         if row is None:
             state = WorkItem.objects.filter(pk=item_id).values_list("state", flat=True).first()
             raise Conflict(f"Cannot {action} work item {item_id}: it is {state}.",
@@ -379,7 +379,7 @@ def _step_on_item(item_id: Any, action: str, call: Callable[[Any, WorkItem], Non
             return _persist_step(case, engine_case, live, actor=actor, acting_item=row.engine_id, output=output)
 
 
-def _as_uuid(value: Any) -> uuid.UUID | None:
+def as_uuid(value: Any) -> uuid.UUID | None:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
@@ -425,7 +425,7 @@ def begin_automated_item(item_id: Any) -> WorkItem | None:
         return None
     except NotFound:
         return None
-    row = result.item(_as_uuid(item_id))
+    row = result.item(as_uuid(item_id))
     if row is not None:
         row.case = result.case
     return row

@@ -24,7 +24,7 @@ from cases.api.serializers import (
     WorkItemListQuery,
     WorkItemOut,
 )
-from cases.models import CaseState, WorkItemState
+from cases.models import LIVE_ITEM_STATES, CaseState, WorkItemState
 from knhk.api.pagination import PageNumberPagination
 from knhk.api.schema import ERROR_RESPONSES, error_example, paginated
 
@@ -65,6 +65,20 @@ def _case_response(case_id: Any, status_code: int = status.HTTP_200_OK) -> Respo
     return Response(CaseDetail(selectors.case_detail(case_id)).data, status=status_code)
 
 
+def _started_case_response(result: services.StepResult) -> Response:
+    """A new case as its start step wrote it: every live item is one of the step's rows (no re-read)."""
+    case = result.case
+    case.live_items = sorted((row for row in result.items if row.state in LIVE_ITEM_STATES),
+                             key=lambda row: (row.enabled_at, row.engine_id))
+    return Response(CaseDetail(case).data, status=status.HTTP_201_CREATED)
+
+
+def _stepped_item_response(result: services.StepResult, item_id: str) -> Response:
+    """The acted-on work item as the step wrote it (its case and spec are already loaded)."""
+    row = result.item(services.as_uuid(item_id))
+    return Response(WorkItemOut(row if row is not None else selectors.work_item_detail(item_id)).data)
+
+
 class CaseListView(APIView):
     """GET: cases (filter by spec_id, version, state). POST: start a case."""
 
@@ -101,7 +115,7 @@ class CaseListView(APIView):
         body = _parse(StartCaseRequest, request.data)
         result = services.start_case(body["spec_id"], body["data"], version=body.get("version"),
                                      actor=_actor(request))
-        return _case_response(result.case.id, status.HTTP_201_CREATED)
+        return _started_case_response(result)
 
 
 class CaseDetailView(APIView):
@@ -212,8 +226,8 @@ class WorkItemStartView(APIView):
     )
     def post(self, request: Request, item_id: str) -> Response:
         _parse(EmptyRequest, request.data or {})
-        services.start_work_item(item_id, actor=_actor(request), by_person=True)
-        return Response(WorkItemOut(selectors.work_item_detail(item_id)).data)
+        result = services.start_work_item(item_id, actor=_actor(request), by_person=True)
+        return _stepped_item_response(result, item_id)
 
 
 class WorkItemCompleteView(APIView):
@@ -234,8 +248,8 @@ class WorkItemCompleteView(APIView):
     )
     def post(self, request: Request, item_id: str) -> Response:
         body = _parse(CompleteWorkItemRequest, request.data or {})
-        services.complete_work_item(item_id, body["data"], actor=_actor(request), by_person=True)
-        return Response(WorkItemOut(selectors.work_item_detail(item_id)).data)
+        result = services.complete_work_item(item_id, body["data"], actor=_actor(request), by_person=True)
+        return _stepped_item_response(result, item_id)
 
 
 class PatternListView(APIView):
