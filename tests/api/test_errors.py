@@ -56,6 +56,12 @@ def test_body_over_the_limit_is_json_413(api_client, settings):
     assert error["details"]["limit_bytes"] == 1000
 
 
+def test_chunked_body_without_content_length_is_411_not_read_as_empty(api_client):
+    response = api_client.generic("POST", "/api/v1/cases", b"", content_type="application/json",
+                                  HTTP_TRANSFER_ENCODING="chunked")
+    assert_error(response, 411, "length_required")
+
+
 def test_a_bug_is_a_bare_json_500_without_traceback(api_client):
     with mock.patch("cases.selectors.case_list", side_effect=RuntimeError("secret internals")):
         response = api_client.get("/api/v1/cases")
