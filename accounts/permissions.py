@@ -60,7 +60,7 @@ def _on_case(right: str, doing: str, capability: str | None = None) -> Rule:
         spec_id = _case_spec_id(kwargs["case_id"])
         if spec_id is None:
             return  # the view answers 404
-        rights.require_right(request.user, "view", spec_id, doing)
+        rights.require_right(request.user, "view", spec_id, doing, f"No case {kwargs['case_id']}.")
         if capability:
             rights.require_capability(request.user, capability, doing)
         rights.require_right(request.user, right, spec_id, doing)
@@ -71,14 +71,14 @@ def _on_case(right: str, doing: str, capability: str | None = None) -> Rule:
 def _view_item(request: Any, kwargs: dict[str, Any]) -> None:
     found = _item_spec_and_roles(kwargs["item_id"])
     if found is not None:
-        rights.require_right(request.user, "view", found[0], "see this work item")
+        rights.require_right(request.user, "view", found[0], "see this work item", f"No work item {kwargs['item_id']}.")
 
 
 def _work_on_item(doing: str) -> Rule:
     def rule(request: Any, kwargs: dict[str, Any]) -> None:
         found = _item_spec_and_roles(kwargs["item_id"])
         if found is not None:
-            rights.require_work_item_access(request.user, found[0], found[1], doing)
+            rights.require_work_item_access(request.user, found[0], found[1], doing, f"No work item {kwargs['item_id']}.")
 
     return rule
 

@@ -100,13 +100,16 @@ def require_capability(user: Any, permission: str, doing: str) -> None:
         raise PermissionDenied(f"You may not {doing}: it needs the {permission.split('.')[1]} permission.")
 
 
-def require_right(user: Any, right: str, spec_id: str, doing: str) -> None:
-    """404 when the user may not even see the workflow, 403 when they may see it but not do this."""
+def require_right(user: Any, right: str, spec_id: str, doing: str, missing: str | None = None) -> None:
+    """404 when the user may not even see the workflow, 403 when they may see it but not do this.
+
+    `missing`: the 404's message when the route names a case or work item ("No case <id>."), so it
+    reads as for an unknown id and does not reveal the workflow of something the user may not see."""
     if has_right(user, right, spec_id):
         return
     if right != "view" and has_right(user, "view", spec_id):
         raise PermissionDenied(f"You may not {doing}: it needs the {right!r} right on workflow {spec_id!r}.")
-    raise NotFound(f"No workflow {spec_id!r}.")
+    raise NotFound(missing or f"No workflow {spec_id!r}.")
 
 
 def may_work_on(user: Any, roles: list[str] | tuple[str, ...] | None) -> bool:
@@ -116,9 +119,10 @@ def may_work_on(user: Any, roles: list[str] | tuple[str, ...] | None) -> bool:
     return user.groups.filter(name__in=list(roles)).exists()
 
 
-def require_work_item_access(user: Any, spec_id: str, roles: list[str] | None, doing: str) -> None:
+def require_work_item_access(user: Any, spec_id: str, roles: list[str] | None, doing: str,
+                             missing: str | None = None) -> None:
     """Starting or completing a work item: work_items capability, view right, and one of the task's roles."""
-    require_right(user, "view", spec_id, doing)
+    require_right(user, "view", spec_id, doing, missing)
     require_capability(user, WORK_ITEMS, doing)
     if not may_work_on(user, roles):
         raise PermissionDenied(f"You may not {doing}: the task is offered to the roles {', '.join(roles or [])}.")

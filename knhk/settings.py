@@ -91,16 +91,25 @@ def env_host(name: str, default: str) -> str:
     return raw
 
 
+# SQLite: a transaction takes the write lock when it begins (a read-then-write transaction would
+# otherwise fail at once with "database is locked" when another one writes), and a busy lock is waited
+# for instead of failing: concurrent requests queue up rather than answering 500.
+SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+
+
 def database_config(url: str | None, state_path: Path) -> dict:
     """DATABASE_URL (PostgreSQL through psycopg 3) or the embedded SQLite file."""
     if url is None:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(state_path / "knhk.sqlite3")}
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(state_path / "knhk.sqlite3"),
+                "OPTIONS": dict(SQLITE_OPTIONS)}
     try:
         config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
     except (ValueError, KeyError) as exc:
         raise ConfigError(f"DATABASE_URL is not a usable database URL ({exc}), got {url!r}") from exc
     if config.get("ENGINE") not in ("django.db.backends.postgresql", "django.db.backends.sqlite3"):
         raise ConfigError(f"DATABASE_URL must be a postgres:// or sqlite:// URL, got {url!r}")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
     return config
 
 

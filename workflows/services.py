@@ -30,6 +30,28 @@ class Registration:
     created: bool = True
 
 
+TEXT_LIMIT = 255  # the columns a spec's name and its nets' and tasks' ids and names are stored in
+
+
+def _column_problems(spec: Specification) -> list[str]:
+    """Names and ids too long for the columns they are stored in (a 500 on PostgreSQL otherwise)."""
+    found = []
+    if len(spec.name or "") > TEXT_LIMIT:
+        found.append(f"name: longer than {TEXT_LIMIT} characters")
+    for net in spec.nets:
+        if len(net.id) > TEXT_LIMIT:
+            found.append(f"net {net.id[:40]}...: id longer than {TEXT_LIMIT} characters")
+        for task in net.tasks:
+            where = f"net {net.id[:40]}: task {task.id[:40]!r}"
+            if len(task.id) > TEXT_LIMIT:
+                found.append(f"{where}: id longer than {TEXT_LIMIT} characters")
+            if len(task.name or "") > TEXT_LIMIT:
+                found.append(f"{where}: name longer than {TEXT_LIMIT} characters")
+            if task.connector is not None and len(task.connector.name) > TEXT_LIMIT:
+                found.append(f"{where}: connector name longer than {TEXT_LIMIT} characters")
+    return found
+
+
 def validate_spec(document: Any) -> tuple[Specification, list[str]]:
     """Parse and verify a spec document; 400 listing every message when it is not runnable."""
     if not isinstance(document, dict):
@@ -44,7 +66,7 @@ def validate_spec(document: Any) -> tuple[Specification, list[str]]:
             details={"errors": exc.messages},
         ) from exc
     problems = verify(spec)
-    errors = [problem.message for problem in problems if problem.severity == "error"]
+    errors = _column_problems(spec) + [problem.message for problem in problems if problem.severity == "error"]
     warnings = [problem.message for problem in problems if problem.severity != "error"]
     if errors:
         raise BadRequest(

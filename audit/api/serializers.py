@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from audit.models import AuditRecord
+from knhk.api.serializers import StrictSerializer
 
 
 class AuditRecordSerializer(serializers.ModelSerializer):
@@ -20,8 +21,8 @@ class ChainReportSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class AuditQuerySerializer(serializers.Serializer):
-    """The filters of the list and the export (all optional)."""
+class AuditQuerySerializer(StrictSerializer):
+    """The filters of the list and the export (all optional); an unknown parameter is a 400."""
 
     actor = serializers.CharField(required=False, max_length=150)
     action = serializers.CharField(required=False, max_length=64,
@@ -33,12 +34,27 @@ class AuditQuerySerializer(serializers.Serializer):
     since = serializers.DateTimeField(required=False, help_text="From this time (inclusive), ISO 8601.")
     until = serializers.DateTimeField(required=False, help_text="Before this time (exclusive), ISO 8601.")
 
+    NOT_FILTERS = ("page", "page_size", "format")
+
     def validate(self, attrs: dict) -> dict:
         if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
             raise serializers.ValidationError({"until": "must be later than 'since'."})
         return attrs
 
     def selector_kwargs(self) -> dict:
-        data = dict(self.validated_data)
+        data = {key: value for key, value in self.validated_data.items() if key not in self.NOT_FILTERS}
         renamed = {"workflow": "workflow_id", "case": "case_id"}
         return {renamed.get(key, key): value for key, value in data.items()}
+
+
+class AuditListQuery(AuditQuerySerializer):
+    """The list's filters and its page."""
+
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1)
+
+
+class AuditExportQuery(AuditQuerySerializer):
+    """The export's filters and its format."""
+
+    format = serializers.ChoiceField(choices=["json", "csv"], required=False)

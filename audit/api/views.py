@@ -19,14 +19,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAuditor
-from audit.api.serializers import AuditQuerySerializer, AuditRecordSerializer, ChainReportSerializer
+from audit.api.serializers import (
+    AuditExportQuery,
+    AuditListQuery,
+    AuditQuerySerializer,
+    AuditRecordSerializer,
+    ChainReportSerializer,
+)
 from audit.chain import verify_chain
 from audit.selectors import EXPORT_FIELDS, audit_records, export_rows
 
 
-def _query(request: Request, *, newest_first: bool) -> Any:
-    """The filtered records (400 in the common error shape for a bad filter)."""
-    params = AuditQuerySerializer(data=request.query_params)
+def _query(request: Request, query: type[AuditQuerySerializer], *, newest_first: bool) -> Any:
+    """The filtered records (400 in the common error shape for a bad or unknown parameter)."""
+    params = query(data=request.query_params)
     params.is_valid(raise_exception=True)
     return audit_records(**params.selector_kwargs(), newest_first=newest_first)
 
@@ -40,7 +46,7 @@ class AuditListView(ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self) -> Any:
-        return _query(self.request, newest_first=True)
+        return _query(self.request, AuditListQuery, newest_first=True)
 
 
 class AuditVerifyView(APIView):
@@ -85,7 +91,7 @@ class AuditExportView(APIView):
                    (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request: Request) -> StreamingHttpResponse:
-        rows = export_rows(_query(request, newest_first=False))
+        rows = export_rows(_query(request, AuditExportQuery, newest_first=False))
         as_csv = request.accepted_renderer.format == "csv"
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         response = StreamingHttpResponse(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from incidents.models import Incident, IncidentState
+from knhk.api.serializers import StrictSerializer
 
 
 class IncidentOut(serializers.ModelSerializer):
@@ -19,11 +20,12 @@ class IncidentOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IncidentListQuery(serializers.Serializer):
+class IncidentListQuery(StrictSerializer):
     state = serializers.ChoiceField(choices=IncidentState.values, required=False)
     workflow_id = serializers.CharField(required=False, max_length=100)
     case = serializers.UUIDField(required=False)
     page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1)
 
 
 class IncidentActionRequest(serializers.Serializer):

@@ -3,6 +3,8 @@
 - `LimitedJSONParser` (DRF's default parser): a body nested deeper than MAX_BODY_DEPTH levels is a
   400 parse error, never a RecursionError (a 500) or a slow walk in later code.
 - `max_depth(MAX_DATA_DEPTH)`: serializer validator for case and work item data (400 naming the field).
+- A string (value or key) holding a NUL character (`\u0000`) is a 400 parse error: PostgreSQL's jsonb
+  and text columns cannot store it, so it would otherwise be a 500 there (and a different answer on SQLite).
 
 Depth: a scalar is 0 levels deep, an object or array one more than its deepest member.
 """
@@ -14,7 +16,7 @@ from typing import Any
 
 from rest_framework import exceptions, parsers, serializers
 
-__all__ = ["MAX_BODY_DEPTH", "MAX_DATA_DEPTH", "LimitedJSONParser", "json_depth", "max_depth"]
+__all__ = ["MAX_BODY_DEPTH", "MAX_DATA_DEPTH", "LimitedJSONParser", "json_depth", "max_depth", "has_nul"]
 
 MAX_DATA_DEPTH = 32  # case data and work item output data
 MAX_BODY_DEPTH = 64  # any JSON body (a specification with its extensions, data inside the body)
@@ -40,6 +42,22 @@ def json_depth(value: Any, stop_after: int | None = None) -> int:
     return deepest
 
 
+def has_nul(value: Any) -> bool:
+    """Whether any string of a JSON value (object keys included) contains a NUL character."""
+    stack: list[Any] = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            if "\x00" in current:
+                return True
+        elif isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return False
+
+
 def max_depth(limit: int) -> Callable[[Any], Any]:
     """A serializer validator: the value may nest at most `limit` levels."""
 
@@ -52,7 +70,7 @@ def max_depth(limit: int) -> Callable[[Any], Any]:
 
 
 class LimitedJSONParser(parsers.JSONParser):
-    """DRF's JSON parser with a nesting limit of MAX_BODY_DEPTH."""
+    """DRF's JSON parser with a nesting limit of MAX_BODY_DEPTH and no NUL characters in strings."""
 
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
         try:
@@ -63,4 +81,6 @@ class LimitedJSONParser(parsers.JSONParser):
             ) from None
         if json_depth(value, stop_after=MAX_BODY_DEPTH) > MAX_BODY_DEPTH:
             raise exceptions.ParseError(f"JSON parse error - nested deeper than {MAX_BODY_DEPTH} levels.")
+        if has_nul(value):
+            raise exceptions.ParseError("JSON parse error - strings may not contain NUL characters (\\u0000).")
         return value

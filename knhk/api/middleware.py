@@ -11,7 +11,8 @@ from knhk.api.errors import json_error
 
 
 class RequestBodyLimitMiddleware:
-    """Refuse API requests whose declared body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    """Refuse API requests whose declared body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE (413), or that
+    send a chunked body (411: Django would read it as empty)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -19,6 +20,11 @@ class RequestBodyLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit and request.path.startswith("/api/"):
+            if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+                # Django reads a chunked body (no Content-Length) as empty: refuse it rather than
+                # answer as if nothing had been sent.
+                return json_error(411, "length_required",
+                                  "Send the request body with a Content-Length header (chunked bodies are not read).")
             raw = request.META.get("CONTENT_LENGTH") or "0"
             try:
                 length = int(raw)

@@ -69,8 +69,22 @@ def _item_id(number: int) -> str:
 
 
 def _check_output(item: WorkItem, data: dict[str, Any]) -> None:
-    """Completion data must name only declared outputs, each of its declared type."""
-    problem = fields_problem(data, item.ctask.output_types, "output")
+    """Completion data must name only declared outputs, each of its declared type. A task without
+    declared outputs or mappings merges its whole completion data into the net by name: a field
+    naming a declared net variable must then be of that variable's type (as case start data must)."""
+    ctask = item.ctask
+    if ctask.output_types is not None:
+        problem = fields_problem(data, ctask.output_types, "output")
+    elif ctask.mappings is not None or (item.parent is not None and ctask.mi is not None and ctask.mi.to is not None):
+        return  # mappings (typed by the query) or an MI instance's output collected in a list
+    else:
+        types = item.instance.net.variable_types
+        problem = None
+        for name, value in data.items():
+            if name in types:
+                problem = value_problem(f"variable {name!r}", types[name], value)
+                if problem is not None:
+                    break
     if problem is not None:
         raise EngineError("invalid", f"work item {item.id} (task {item.task!r}): {problem}")
 
@@ -307,8 +321,7 @@ class Case:
         net = instance.net
         changes = None
         if data:
-            if ctask.output_types is not None:
-                _check_output(item, data)
+            _check_output(item, data)
             outputs = ctask.outputs
             changes = data if outputs is None else {name: data[name] for name in outputs if name in data}
         if ctask.split == AND:
@@ -398,7 +411,7 @@ class Case:
             raise EngineError(
                 "invalid", f"work item {item_id}: required output missing: {', '.join(missing)}"
             )
-        if item.ctask.output_types is not None:
+        if data:
             _check_output(item, data)
         self._complete_item(item, data)
         self._settle()

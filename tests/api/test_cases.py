@@ -54,6 +54,16 @@ def test_complete_merges_data_and_completing_twice_is_409(api_client, loan):
     assert again.json()["error"]["details"]["state"] == "completed"
 
 
+def test_complete_with_a_wrongly_typed_variable_is_400_and_changes_nothing(api_client, loan):
+    item_id = loan["work_items"][0]["id"]
+    response = api_client.post(f"/api/v1/work-items/{item_id}/complete", {"data": {"amount": "lots"}}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "invalid" and "amount" in response.json()["error"]["message"]
+    after = case(api_client, loan["case_id"])
+    assert after["state"] == "running" and after["data"]["amount"] == 500
+    assert complete(api_client, item_id, {})["state"] == "completed"
+
+
 def test_start_then_complete_and_start_twice_is_409(api_client, loan):
     item_id = loan["work_items"][0]["id"]
     started = api_client.post(f"/api/v1/work-items/{item_id}/start", {}, format="json")

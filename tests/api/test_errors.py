@@ -38,11 +38,28 @@ def test_malformed_json_is_400(api_client):
     assert_error(response, 400, "parse_error")
 
 
+@pytest.mark.parametrize("path, body", [
+    ("/api/v1/workflows", {"spec": {"id": "x", "description": "a\u0000b"}}),
+    ("/api/v1/cases", {"spec_id": "x", "data": {"applicant": "a\u0000b"}}),
+    ("/api/v1/cases", {"spec_id": "x", "data": {"a\u0000": 1}}),
+])
+def test_nul_characters_in_json_strings_are_a_400(api_client, path, body):
+    """PostgreSQL cannot store U+0000 in jsonb or text: refused on every database, before any write."""
+    error = assert_error(api_client.post(path, body, format="json"), 400, "parse_error")
+    assert "NUL" in error["message"]
+
+
 def test_body_over_the_limit_is_json_413(api_client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = api_client.post("/api/v1/workflows", {"spec": {"id": "x" * 2000}}, format="json")
     error = assert_error(response, 413, "request_too_large")
     assert error["details"]["limit_bytes"] == 1000
+
+
+def test_chunked_body_without_content_length_is_411_not_read_as_empty(api_client):
+    response = api_client.generic("POST", "/api/v1/cases", b"", content_type="application/json",
+                                  HTTP_TRANSFER_ENCODING="chunked")
+    assert_error(response, 411, "length_required")
 
 
 def test_a_bug_is_a_bare_json_500_without_traceback(api_client):

@@ -66,3 +66,49 @@ def test_valid_values_are_read(monkeypatch, tmp_path):
     database = knhk_settings.database_config("postgres://u:p@db:5432/knhk", tmp_path)
     assert database["ENGINE"] == "django.db.backends.postgresql" and database["CONN_MAX_AGE"] == 600
     assert knhk_settings.database_config(None, tmp_path)["NAME"] == str(tmp_path / "knhk.sqlite3")
+
+
+def test_embedded_sqlite_serialises_concurrent_read_then_write_transactions(django_db_blocker, tmp_path):
+    """Without IMMEDIATE transactions, a second writer's read-then-write fails with "database is
+    locked" (a 500 under concurrent requests to one work item)."""
+    import threading
+
+    from django.db import connections, transaction
+
+    from knhk import settings as knhk_settings
+
+    alias = "sqlite_concurrency_probe"
+    config = knhk_settings.database_config(None, tmp_path)
+    connections.settings[alias] = connections.configure_settings({"default": config, alias: config})[alias]
+    errors: list[Exception] = []
+
+    def bump() -> None:
+        try:
+            for _ in range(15):
+                with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+                    cursor.execute("SELECT n FROM counter")
+                    (n,) = cursor.fetchone()
+                    cursor.execute("UPDATE counter SET n = %s", [n + 1])
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            connections[alias].close()
+
+    try:
+        django_db_blocker.unblock()
+        with connections[alias].cursor() as cursor:
+            cursor.execute("CREATE TABLE counter (n integer)")
+            cursor.execute("INSERT INTO counter VALUES (0)")
+        threads = [threading.Thread(target=bump) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT n FROM counter")
+            assert cursor.fetchone() == (60,)
+    finally:
+        connections[alias].close()
+        del connections.settings[alias]
+        django_db_blocker.restore()

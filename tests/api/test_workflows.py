@@ -52,6 +52,22 @@ def test_bad_request_bodies_name_the_field(api_client, body, field):
     assert field in response.json()["error"]["details"]
 
 
+def test_names_and_ids_too_long_for_their_columns_are_a_400_not_stored(api_client):
+    long = "x" * 256
+    spec = {**GUIDE_BODY["spec"], "name": long,
+            "conditions": [{"id": "start", "type": "input", "flows": [long]}, {"id": "end", "type": "output"}],
+            "tasks": [{"id": long, "name": long, "flows": ["end"]}]}
+    response = api_client.post("/api/v1/workflows", {"spec": spec}, format="json")
+    assert response.status_code == 400, response.content
+    errors = response.json()["error"]["details"]["errors"]
+    assert [e for e in errors if "longer than 255" in e] == [
+        "name: longer than 255 characters",
+        f"net workflow-123: task {long[:40]!r}: id longer than 255 characters",
+        f"net workflow-123: task {long[:40]!r}: name longer than 255 characters",
+    ]
+    assert api_client.get("/api/v1/workflows/workflow-123").status_code == 404
+
+
 def test_registering_an_existing_id_makes_a_new_version_and_cases_keep_theirs(api_client):
     spec = example("loan-approval")
     assert register(api_client, spec)["version"] == 1

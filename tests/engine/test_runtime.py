@@ -341,6 +341,29 @@ def test_inputs_outputs_and_mappings() -> None:
     assert case.data["score"] == 42 and case.status == "completed"
 
 
+def test_completion_data_merged_by_name_must_fit_the_variable_types() -> None:
+    """A task without outputs merges its completion data into the net: a wrongly typed value for a
+    declared variable is refused (the item stays started), not stored to break a predicate later."""
+    case = start(spec(
+        [
+            {"id": "A", "split": "xor", "flows": [
+                {"to": "B", "predicate": "amount > 10", "ordering": 0}, {"to": "C", "default": True, "ordering": 1}]},
+            {"id": "B", "flows": ["end"]},
+            {"id": "C", "flows": ["end"]},
+        ],
+        variables=[{"name": "amount", "type": "number", "initial": 0, "usage": "input"}],
+    ), {"amount": 5})  # fmt: skip
+    item_id = item_of(case, "A")
+    case.start(item_id)
+    for bad in ({"amount": "lots"}, {"amount": None}):
+        with pytest.raises(EngineError) as error:
+            case.complete(item_id, bad)
+        assert error.value.code == "invalid" and "amount" in error.value.message
+    assert case.items[item_id].state == "started" and case.status == "running" and case.data == {"amount": 5}
+    case.complete(item_id, {"amount": 50, "note": "undeclared names are still merged"})
+    assert enabled(case) == ["B"] and case.data["amount"] == 50
+
+
 def test_start_data_must_name_input_variables() -> None:
     document = spec([{"id": "A", "flows": ["end"]}], variables=[{"name": "x", "usage": "local"}])
     for data in ({"x": 1}, {"nope": 1}):

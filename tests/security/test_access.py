@@ -129,6 +129,22 @@ def test_lists_show_only_visible_workflows_cases_and_items(api_client, clients):
     assert clients["auditor"].get("/api/v1/workflows").json()["count"] == 2
 
 
+def test_an_invisible_case_or_work_item_is_404_like_an_unknown_id(api_client, clients):
+    """The 404 names the case or work item, not the workflow it belongs to (which the caller may not see)."""
+    other_case = start_case(api_client, "other")
+    item = api_client.get(f"/api/v1/work-items?case={other_case}").json()["results"][0]["id"]
+    viewer = clients["participant"]
+    for path, message in [(f"/api/v1/cases/{other_case}", f"No case {other_case}."),
+                          (f"/api/v1/cases/{other_case}/history", f"No case {other_case}."),
+                          (f"/api/v1/work-items/{item}", f"No work item {item}.")]:
+        assert _assert_error(viewer.get(path), 404, "not_found")["message"] == message
+    for action in ("start", "complete"):
+        error = _assert_error(viewer.post(f"/api/v1/work-items/{item}/{action}", {}, format="json"), 404)
+        assert error["message"] == f"No work item {item}."
+    error = _assert_error(clients["operator"].post(f"/api/v1/cases/{other_case}/cancel", {}, format="json"), 404)
+    assert error["message"] == f"No case {other_case}." and "other" not in error["message"].replace(other_case, "")
+
+
 def test_group_grant_gives_visibility_to_the_group(api_client, clients, users):
     from django.contrib.auth.models import Group
 

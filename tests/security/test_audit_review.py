@@ -62,6 +62,30 @@ def test_bad_filters_get_clear_errors(auditor):
     assert response.status_code == 400 and "until" in response.json()["error"]["details"]
 
 
+@pytest.mark.parametrize("query, field", [
+    ("page=abc", "page"), ("page=0", "page"), ("page_size=-1", "page_size"), ("page_size=abc", "page_size"),
+    ("colour=red", "colour"), ("state=bogus", "state"),
+])
+def test_bad_or_unknown_list_parameters_are_a_400_like_every_other_list(auditor, log, query, field):
+    response = auditor.get(f"/api/v1/audit?{query}")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "invalid" and field in response.json()["error"]["details"]
+    assert auditor.get("/api/v1/audit?page=2&page_size=3").json()["results"][0]["seq"] == 1
+
+
+def test_export_takes_filters_and_format_only(auditor, log):
+    assert auditor.get("/api/v1/audit/export?format=json&actor=bob").status_code == 200
+    response = auditor.get("/api/v1/audit/export?format=csv&colour=red")
+    assert response.status_code == 400 and "colour" in response.json()["error"]["details"]
+
+
+def test_incident_list_refuses_bad_or_unknown_parameters(api_client):
+    for query, field in (("page_size=0", "page_size"), ("page_size=abc", "page_size"), ("colour=red", "colour")):
+        response = api_client.get(f"/api/v1/incidents?{query}")
+        assert response.status_code == 400 and field in response.json()["error"]["details"], response.content
+    assert api_client.get("/api/v1/incidents?page_size=5&state=open").status_code == 200
+
+
 def test_verify_endpoint_names_the_altered_record(auditor, log):
     assert auditor.get("/api/v1/audit/verify").json() == {
         "intact": True, "checked": 4, "first_broken": None, "record_id": None, "reason": "",
