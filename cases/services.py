@@ -344,7 +344,8 @@ def _lock_case(*, case_id: Any = None, item_id: Any = None) -> Case:
 
 
 def _live_rows(case: Case) -> dict[str, WorkItem]:
-    return {row.engine_id: row for row in WorkItem.objects.filter(case=case, state__in=LIVE_ITEM_STATES)}
+    """The case's live item rows, each with `row.case` already set to `case` (no query to reach it)."""
+    return {row.engine_id: row for row in case.work_items.filter(state__in=LIVE_ITEM_STATES)}
 
 
 def _require_running(case: Case, action: str) -> None:
