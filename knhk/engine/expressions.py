@@ -213,6 +213,8 @@ class _Scanner:
             token = _parser(source).parse(source.strip())
         except ElementPathError as exc:
             raise ExpressionError(f"invalid expression {self.text!r}: {exc}") from exc
+        except RecursionError:
+            raise ExpressionError(f"invalid expression {self.text!r}: nested too deeply") from None
         return _Part(source, token, tuple(constructors))
 
     def constructor(self, pos: int) -> tuple[_Constructor, int]:
@@ -387,6 +389,8 @@ class Expression:
             return self._token.get_results(XPathContext(tree, variables=variables))
         except (ElementPathError, TypeError, ValueError, ArithmeticError, KeyError) as exc:
             raise ExpressionError(f"expression {self.text!r} failed: {exc}") from exc
+        except RecursionError:
+            raise ExpressionError(f"expression {self.text!r} failed: nested too deeply") from None
 
     def value(self, document: Element, xsd_type: str | None = None) -> Any:
         """The result as a JSON value (see `to_json_value`), typed by `xsd_type` when simple."""
