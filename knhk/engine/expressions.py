@@ -504,6 +504,8 @@ def to_json_value(result: Any, xsd_type: str | None = None) -> Any:
     if result is None or isinstance(result, (bool, int)):
         return result
     if isinstance(result, float):
+        if simple_kind(xsd_type) == "int" and result.is_integer():
+            return int(result)  # `n + 1` over untyped data is an xs:double; an integer variable keeps ints
         return result if result == result and abs(result) != float("inf") else str(result)
     if isinstance(result, Decimal):
         return int(result) if result == result.to_integral_value() else float(result)

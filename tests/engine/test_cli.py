@@ -193,6 +193,17 @@ def test_too_deeply_nested_predicate_is_invalid_not_a_crash(tmp_path: Path,
     assert code == 2 and "predicate of flow to 'B'" in out and "nested too deeply" in out
 
 
+def test_integer_variable_set_by_arithmetic_stays_an_integer(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    document = net(
+        [{"id": "A", "output_mappings": [{"query": "n + 1", "to": "n"}], "flows": ["end"]}],
+        variables=[{"name": "n", "type": "integer", "initial": 1}],
+    )  # fmt: skip
+    code, out = run(capsys, "simulate", write(tmp_path, document), "--json")
+    assert code == 0 and json.loads(out)["data"] == {"n": 2}
+    assert '"n": 2}' in out  # not 2.0
+
+
 def test_patterns_command(capsys: pytest.CaptureFixture[str]) -> None:
     if importlib.util.find_spec("knhk.engine.patterns") is None:
         assert run(capsys, "patterns")[0] == 1
