@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knhk.engine.compile import Executor, SpecInvalid, compile_spec
-from knhk.engine.importers import load_spec_file
+from knhk.engine.importers import json_depth, load_spec_file
 from knhk.engine.runtime import Case, EngineError
 from knhk.engine.spec import SpecError, Specification
 from knhk.engine.types import type_default, value_problem
@@ -24,6 +24,7 @@ from knhk.engine.verify import errors_only, verify
 __all__ = ["main", "run_case", "SimulationResult", "type_default"]
 
 EXIT_OK, EXIT_MISSING, EXIT_INVALID, EXIT_STUCK = 0, 1, 2, 3
+MAX_DATA_DEPTH = 32  # --data nested deeper is refused (as case data through the API)
 
 
 @dataclass
@@ -159,9 +160,14 @@ def _simulate(args: argparse.Namespace) -> int:
     result: SimulationResult | None = None
     if spec is not None:
         try:
-            given = json.loads(args.data) if args.data else {}
+            try:
+                given = json.loads(args.data) if args.data else {}
+            except RecursionError:
+                raise ValueError(f"nested deeper than {MAX_DATA_DEPTH} levels") from None
             if not isinstance(given, dict):
                 raise ValueError("must be a JSON object")
+            if json_depth(given, stop_after=MAX_DATA_DEPTH) > MAX_DATA_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_DATA_DEPTH} levels")
         except ValueError as exc:
             errors.append(f"error: --data: {exc}")
             given = None
@@ -225,6 +231,16 @@ def _patterns(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _steps(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `python -m knhk.engine`."""
     parser = argparse.ArgumentParser(prog="python -m knhk.engine", description="KNHK workflow engine tools")
@@ -238,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--choice", choices=("first", "random"), default="first",
                           help="how to pick among competing enabled work items")  # fmt: skip
     simulate.add_argument("--seed", type=int, default=None)
-    simulate.add_argument("--max-steps", type=int, default=10_000)
+    simulate.add_argument("--max-steps", type=_steps, default=10_000)
     simulate.add_argument("--json", action="store_true", help="print one JSON object")
     simulate.set_defaults(handler=_simulate)
     patterns = commands.add_parser("patterns", help="the 43 control-flow patterns and how they are expressed")

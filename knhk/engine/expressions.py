@@ -213,6 +213,8 @@ class _Scanner:
             token = _parser(source).parse(source.strip())
         except ElementPathError as exc:
             raise ExpressionError(f"invalid expression {self.text!r}: {exc}") from exc
+        except RecursionError:
+            raise ExpressionError(f"invalid expression {self.text!r}: nested too deeply") from None
         return _Part(source, token, tuple(constructors))
 
     def constructor(self, pos: int) -> tuple[_Constructor, int]:
@@ -387,6 +389,8 @@ class Expression:
             return self._token.get_results(XPathContext(tree, variables=variables))
         except (ElementPathError, TypeError, ValueError, ArithmeticError, KeyError) as exc:
             raise ExpressionError(f"expression {self.text!r} failed: {exc}") from exc
+        except RecursionError:
+            raise ExpressionError(f"expression {self.text!r} failed: nested too deeply") from None
 
     def value(self, document: Element, xsd_type: str | None = None) -> Any:
         """The result as a JSON value (see `to_json_value`), typed by `xsd_type` when simple."""
@@ -500,6 +504,8 @@ def to_json_value(result: Any, xsd_type: str | None = None) -> Any:
     if result is None or isinstance(result, (bool, int)):
         return result
     if isinstance(result, float):
+        if simple_kind(xsd_type) == "int" and result.is_integer():
+            return int(result)  # `n + 1` over untyped data is an xs:double; an integer variable keeps ints
         return result if result == result and abs(result) != float("inf") else str(result)
     if isinstance(result, Decimal):
         return int(result) if result == result.to_integral_value() else float(result)

@@ -145,6 +145,65 @@ def test_simulate_invalid_spec_and_bad_data(tmp_path: Path, capsys: pytest.Captu
     assert code == 2 and "--data: must be a JSON object" in out
 
 
+def nested_list(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("command", ["check", "simulate"])
+def test_hostile_files_get_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch, command: str) -> None:  # fmt: skip
+    import knhk.engine.importers as importers
+
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(bytes([0xF7, 0x00, 0xFF]) * 100)
+    deep = write(tmp_path, '{"id": "d", "extensions": ' + nested_list(100_000) + "}", "deep.json")
+    shallow_but_deep = write(tmp_path, '{"id": "d", "extensions": ' + nested_list(900) + "}", "deep900.json")
+    for path, expected in [
+        (str(binary), f"error: {binary}: not UTF-8 text"),
+        (deep, f"error: {deep}: nested deeper than 64 levels"),
+        (shallow_but_deep, f"error: {shallow_but_deep}: nested deeper than 64 levels"),
+    ]:
+        code, out = run(capsys, command, path)
+        assert code == 2 and len(out.splitlines()) == 1 and out.startswith(expected), out
+    monkeypatch.setattr(importers, "MAX_SPEC_BYTES", 1000)
+    big = write(tmp_path, {**SEQUENCE, "description": "x" * 2000}, "big.json")
+    code, out = run(capsys, command, big)
+    assert code == 2 and out.startswith(f"error: {big}: file is ") and out.endswith("the limit is 1000 bytes\n")
+
+
+def test_simulate_refuses_deep_data_and_negative_step_limits(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    path = write(tmp_path, SEQUENCE)
+    for data in ('{"a": ' + nested_list(100_000) + "}", '{"a": ' + nested_list(40) + "}"):
+        code, out = run(capsys, "simulate", path, "--data", data)
+        assert (code, out) == (2, "error: --data: nested deeper than 32 levels\n")
+    with pytest.raises(SystemExit) as exited:
+        main(["simulate", path, "--max-steps", "-1"])
+    assert exited.value.code == 2 and "--max-steps: must be 0 or more" in capsys.readouterr().err
+
+
+def test_too_deeply_nested_predicate_is_invalid_not_a_crash(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    predicate = "(" * 3000 + "1" + ")" * 3000 + " = 1"
+    document = net([
+        {"id": "A", "split": "xor", "flows": [{"to": "B", "predicate": predicate}, {"to": "end", "default": True}]},
+        {"id": "B", "flows": ["end"]},
+    ])  # fmt: skip
+    code, out = run(capsys, "check", write(tmp_path, document))
+    assert code == 2 and "predicate of flow to 'B'" in out and "nested too deeply" in out
+
+
+def test_integer_variable_set_by_arithmetic_stays_an_integer(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    document = net(
+        [{"id": "A", "output_mappings": [{"query": "n + 1", "to": "n"}], "flows": ["end"]}],
+        variables=[{"name": "n", "type": "integer", "initial": 1}],
+    )  # fmt: skip
+    code, out = run(capsys, "simulate", write(tmp_path, document), "--json")
+    assert code == 0 and json.loads(out)["data"] == {"n": 2}
+    assert '"n": 2}' in out  # not 2.0
+
+
 def test_patterns_command(capsys: pytest.CaptureFixture[str]) -> None:
     if importlib.util.find_spec("knhk.engine.patterns") is None:
         assert run(capsys, "patterns")[0] == 1

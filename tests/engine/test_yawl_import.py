@@ -280,6 +280,22 @@ def test_not_yawl_is_refused_with_the_reason() -> None:
         load_spec_file(DATA / "not-yawl.xml")
 
 
+def test_deeply_nested_initial_value_is_refused_not_a_crash() -> None:
+    value = ("<a>" * 3000 + "1" + "</a>" * 3000).replace("<", "&lt;").replace(">", "&gt;")
+    xml = (
+        "<specificationSet xmlns='http://www.yawlfoundation.org/yawlschema' "
+        "xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance' version='4.0'><specification uri='deep'>"
+        "<decomposition id='N' isRootNet='true' xsi:type='NetFactsType'><localVariable><index>0</index>"
+        f"<name>v</name><type>anyType</type><initialValue>{value}</initialValue></localVariable>"
+        "<processControlElements><inputCondition id='i'><flowsInto><nextElementRef id='A'/></flowsInto>"
+        "</inputCondition><task id='A'><flowsInto><nextElementRef id='o'/></flowsInto><join code='xor'/>"
+        "<split code='and'/></task><outputCondition id='o'/></processControlElements></decomposition>"
+        "</specification></specificationSet>"
+    )
+    with pytest.raises(SpecFileError, match="deep.yawl: a value is nested too deeply"):
+        import_yawl_bytes(xml.encode(), source="deep.yawl")
+
+
 def test_oversized_input_is_refused_before_parsing() -> None:
     data = b"<a>" + b" " * MAX_YAWL_BYTES + b"</a>"
     with pytest.raises(SpecFileError, match="limit"):

@@ -100,7 +100,10 @@ def import_yawl_file(path: str | Path) -> dict[str, Any]:
 def import_yawl_bytes(data: bytes, source: str = "<upload>") -> dict[str, Any]:
     """Convert the bytes of a YAWL specification (either dialect) into a spec dict."""
     root = parse_xml(data, source)
-    return _Importer(root, source).spec()
+    try:
+        return _Importer(root, source).spec()
+    except RecursionError:
+        raise SpecFileError(f"{source}: a value is nested too deeply") from None
 
 
 # ---------------------------------------------------------------------------------------------
