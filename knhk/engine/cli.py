@@ -181,8 +181,8 @@ def _simulate(args: argparse.Namespace) -> int:
                 result = run_case(
                     executor, _start_data(executor, given), args.choice, args.seed, args.max_steps
                 )
-            except EngineError as exc:
-                errors.append(f"error: {exc.message}")
+            except EngineError as exc:  # the spec is valid, but its case could not run (a routing loop)
+                result = SimulationResult(status="failed", errors=[exc.message])
     if result is None:
         if args.json:
             print(

@@ -28,6 +28,7 @@ ENABLED = "enabled"
 STARTED = "started"
 RUNNING = "running"
 ROUTING_LOOP_LIMIT = 100_000  # routing firings per call: more means a loop of routing tasks only
+MAX_MI_INSTANCES = 10_000  # instances of one multiple-instance task: a bound on memory and time per case
 _END_STATES = {"item_failed": "failed", "item_cancelled": "cancelled"}  # else "withdrawn"
 
 
@@ -441,6 +442,9 @@ class Case:
             raise EngineError("conflict", f"task {item.task!r} creates its instances statically")
         if mi.max is not None and item.created >= mi.max:
             raise EngineError("conflict", f"task {item.task!r} already has its maximum of {mi.max} instances")
+        if item.created >= MAX_MI_INSTANCES:
+            raise EngineError("conflict", f"task {item.task!r} already has the engine's limit of "
+                                          f"{MAX_MI_INSTANCES} instances")
         _check_instance_data(item, data)
         child = self._add_child(item, data)
         self._settle()
@@ -695,6 +699,10 @@ class Case:
             values = [None] * mi.min
         if mi.max is not None and len(values) > mi.max:
             self._fail(item, f"task {item.task!r}: {len(values)} instances, more than the maximum {mi.max}")
+            return
+        if max(len(values), mi.min) > MAX_MI_INSTANCES:
+            self._fail(item, f"task {item.task!r}: {max(len(values), mi.min)} instances, more than the engine's "
+                             f"limit of {MAX_MI_INSTANCES} per task")
             return
         values.extend([None] * (mi.min - len(values)))
         item.children = {}

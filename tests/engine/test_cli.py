@@ -222,3 +222,18 @@ def test_module_entry_point(tmp_path: Path) -> None:
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["trace"] == ["A", "B"]
+
+
+def test_simulate_routing_loop_at_case_start_is_a_failed_run_not_an_invalid_spec(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = net([
+        {"id": "A", "kind": "routing", "flows": ["R"]},
+        {"id": "R", "kind": "routing", "split": "xor",
+         "flows": [{"to": "A", "predicate": "true()"}, {"to": "end", "default": True}]},
+    ])  # fmt: skip
+    path = write(tmp_path, document)
+    code, out = run(capsys, "simulate", path)
+    assert code == 3 and "outcome: failed" in out and "routing tasks loop without end" in out
+    code, out = run(capsys, "simulate", path, "--json")
+    assert code == 3 and json.loads(out)["status"] == "failed"

@@ -487,6 +487,37 @@ def test_mi_more_instances_than_max_fails_the_item() -> None:
     assert case.status == "deadlocked"
 
 
+def test_mi_instances_beyond_the_engine_limit_fail_the_item(monkeypatch: pytest.MonkeyPatch) -> None:
+    from knhk.engine import runtime
+
+    monkeypatch.setattr(runtime, "MAX_MI_INSTANCES", 3)
+    case = start(mi_spec(
+        {"min": 1, "query": "people", "variable": "who"},  # no maximum: only the engine's limit holds
+        [{"name": "people", "type": "array", "usage": "input"}],
+    ), {"people": ["a", "b", "c", "d"]})  # fmt: skip
+    do(case, "A")
+    case.drain_events()
+    case.start(mi_parent(case))
+    failed = [e for e in case.drain_events() if e.kind == "item_failed"]
+    assert len(failed) == 1 and "engine's limit of 3" in failed[0].payload["reason"]
+    assert not [item for item in case.items.values() if item.parent]  # nothing was created
+
+
+def test_dynamic_mi_stops_at_the_engine_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from knhk.engine import runtime
+
+    monkeypatch.setattr(runtime, "MAX_MI_INSTANCES", 2)
+    case = start(mi_spec({"min": 1, "creation": "dynamic", "variable": "n", "to": "out"},
+                         [{"name": "out", "type": "array"}]))  # fmt: skip
+    do(case, "A")
+    parent = mi_parent(case)
+    case.start(parent)
+    case.add_instance(parent, 2)
+    with pytest.raises(EngineError) as error:
+        case.add_instance(parent, 3)
+    assert error.value.code == "conflict" and "engine's limit of 2" in error.value.message
+
+
 def test_mi_dynamic_creation_adds_instances_until_max() -> None:
     case = start(mi_spec({"min": 1, "max": 3, "creation": "dynamic", "variable": "n", "to": "out"},
                          [{"name": "out", "type": "array"}]))  # fmt: skip

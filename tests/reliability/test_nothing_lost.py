@@ -22,7 +22,7 @@ from tests.reliability.conftest import require_broker
 pytestmark = [pytest.mark.services, pytest.mark.disruptive, pytest.mark.django_db(transaction=True)]
 
 OPERATIONS = int(os.environ.get("KNHK_REPLAY_OPERATIONS", "10000"))
-TIME_BUDGET = float(os.environ.get("KNHK_REPLAY_SECONDS", "330"))  # stop early (and say so) past this
+TIME_BUDGET = float(os.environ.get("KNHK_REPLAY_SECONDS", "420"))  # stop early (and say so) past this
 MIN_OPERATIONS = min(OPERATIONS, 2000)
 SPEC = {
     "id": "ledger",
