@@ -36,9 +36,12 @@ def test_engine_operations_become_spans_with_ids_and_patterns(api_client, spans)
     [complete_a] = _by_name(spans, "work_item.complete")
     assert complete_a.attributes["task_id"] == "a"
     assert complete_a.attributes["pattern"] == "xor-join/or-split"
+    # One span carries all four ids: workflow, case, task and pattern.
+    assert (complete_a.attributes["workflow_id"], complete_a.attributes["case_id"]) == ("ops-or", case_id)
     [split] = _by_name(spans, "split.evaluate")
     assert (split.attributes["task_id"], split.attributes["pattern"]) == ("a", "or-split")
     assert split.parent.span_id == complete_a.context.span_id
+    assert (split.attributes["workflow_id"], split.attributes["case_id"]) == ("ops-or", case_id)
     assert {s.attributes["task_id"] for s in _by_name(spans, "join.evaluate")} == {"b", "c"}
 
     _complete_task(api_client, case_id, "b")
