@@ -7,11 +7,19 @@ even inside the test's transaction.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from django.test import TestCase
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
+
+# Property tests are deterministic by default (the same examples on every run, so CI is repeatable);
+# HYPOTHESIS_PROFILE=explore draws new random examples, for hunting bugs locally.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SHARED_DIR = Path(__file__).resolve().parents[1] / ".." / "shared"
 

@@ -196,3 +196,61 @@ def test_exact_search_follows_busy_tasks_and_cancellation() -> None:
     assert can_reach(root, e_index, empty), "C can still fire before K cancels it"
     case.start(item_of(case, "C"))
     assert can_reach(root, e_index, empty), "C is busy: it will complete"
+
+
+# An OR block nested in an OR block, inside a loop (L -> S -> {A, Split2 -> {B, C} -> J2} -> J1 -> X,
+# X loops back to L when x = 0).
+NESTED_IN_LOOP = [
+    {"id": "S", "flows": ["L"]},
+    {"id": "L", "join": "xor", "flows": ["O1"]},
+    {"id": "O1", "split": "or", "flows": [
+        {"to": "A", "predicate": "x >= 0", "ordering": 0, "default": True},
+        {"to": "O2", "predicate": "x >= 1", "ordering": 1}]},
+    {"id": "A", "flows": ["J1"]},
+    {"id": "O2", "split": "or", "flows": [
+        {"to": "B", "predicate": "x >= 0", "ordering": 0, "default": True},
+        {"to": "C", "predicate": "x >= 2", "ordering": 1}]},
+    {"id": "B", "flows": ["J2"]},
+    {"id": "C", "flows": ["J2"]},
+    {"id": "J2", "join": "or", "flows": ["J1"]},
+    {"id": "J1", "join": "or", "flows": ["X"]},
+    {"id": "X", "split": "xor", "flows": [{"to": "L", "predicate": "x = 0", "ordering": 0},
+                                          {"to": "end", "default": True}]},
+]  # fmt: skip
+
+
+def _step(case: Case, task: str, x: int) -> None:
+    item_id = item_of(case, task)
+    case.start(item_id)
+    case.complete(item_id, {"x": x})
+
+
+def test_nested_or_joins_in_a_loop_deadlock_as_in_yawl() -> None:
+    """YAWL's OR-join analysis treats every other OR-join as a XOR-join (E2WFOJNet.removeOrJoin),
+    so with the outer join J1 holding A's token, the analysis of the inner join J2 lets J1 fire,
+    go round the loop and reach J2's empty branch (C): J2 waits, J1 waits for J2, and the case
+    deadlocks, as in the reference engine (while A has not completed, J1 may still fire in J2's
+    analysis just the same). With both inner branches taken, or no inner OR block, it completes."""
+    case = start(NESTED_IN_LOOP)
+    for task, x in [("S", 0), ("L", 0), ("O1", 1), ("A", 0), ("O2", 0), ("B", 0)]:
+        _step(case, task, x)
+    assert case.status == "deadlocked"
+    stuck = next(e for e in case.drain_events() if e.kind == "case_deadlocked").payload["stuck"]
+    assert {"J1", "J2"} <= set(stuck)
+
+    case = start(NESTED_IN_LOOP)  # A not completed yet: the same
+    for task, x in [("S", 0), ("L", 0), ("O1", 1), ("O2", 0), ("B", 0)]:
+        _step(case, task, x)
+    assert "J2" not in enabled(case)
+
+    case = start(NESTED_IN_LOOP)  # only A's branch, twice round the loop: J1 fires each time
+    for task, x in [("S", 0), ("L", 0), ("O1", 0), ("A", 0), ("J1", 0), ("X", 0), ("L", 0), ("O1", 0),
+                    ("A", 0), ("J1", 3), ("X", 3)]:  # fmt: skip
+        _step(case, task, x)
+    assert case.status == "completed"
+
+    case = start(NESTED_IN_LOOP)  # the inner OR-split takes both branches: J2's preset fills up
+    for task, x in [("S", 0), ("L", 0), ("O1", 1), ("A", 0), ("O2", 2), ("B", 0), ("C", 0), ("J2", 0),
+                    ("J1", 3), ("X", 3)]:  # fmt: skip
+        _step(case, task, x)
+    assert case.status == "completed"
