@@ -262,6 +262,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "knhk.api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "knhk.api.negotiation.ContentNegotiation",  # ?format=xml: 400, not 404
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

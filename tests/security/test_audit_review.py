@@ -79,6 +79,18 @@ def test_export_takes_filters_and_format_only(auditor, log):
     assert response.status_code == 400 and "colour" in response.json()["error"]["details"]
 
 
+@pytest.mark.parametrize("fmt", ["xml", "jsonl", "CSV"])
+def test_export_unsupported_format_is_a_400_naming_the_supported_ones(auditor, log, fmt):
+    response = auditor.get(f"/api/v1/audit/export?format={fmt}")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and set(error["details"]) == {"format"}
+    assert "json, csv" in error["message"] and repr(fmt) in error["message"]
+    for supported in ("json", "csv"):
+        assert auditor.get(f"/api/v1/audit/export?format={supported}").status_code == 200
+
+
 def test_incident_list_refuses_bad_or_unknown_parameters(api_client):
     for query, field in (("page_size=0", "page_size"), ("page_size=abc", "page_size"), ("colour=red", "colour")):
         response = api_client.get(f"/api/v1/incidents?{query}")
