@@ -7,8 +7,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework import serializers
+from rest_framework_simplejwt import serializers as jwt_serializers
 
 from accounts.rights import RIGHTS
+from knhk.api.serializers import RejectUnknownFields
 
 
 class GrantSerializer(serializers.Serializer):
@@ -42,3 +44,11 @@ class GrantListSerializer(serializers.Serializer):
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
+
+
+class TokenObtainPairSerializer(RejectUnknownFields, jwt_serializers.TokenObtainPairSerializer):
+    """simplejwt's `{"username", "password"}`; any other field is a 400 naming it."""
+
+
+class TokenRefreshSerializer(RejectUnknownFields, jwt_serializers.TokenRefreshSerializer):
+    """simplejwt's `{"refresh"}`; any other field (`access` too) is a 400 naming it."""

@@ -61,6 +61,21 @@ def test_a_failed_login_is_refused_and_audited(anonymous_client, make_user):
     _assert_error(anonymous_client.post("/api/v1/auth/token", {"username": "alice"}, format="json"), 400, "invalid")
 
 
+def test_token_endpoints_report_unknown_fields(anonymous_client, make_user):
+    """Like every other endpoint: an unknown body field is a 400 naming it, not silently dropped."""
+    make_user("alice")
+    body = {"username": "alice", "password": "pw-alice"}
+    error = _assert_error(anonymous_client.post("/api/v1/auth/token", {**body, "otp": "123456", "scope": "x"},
+                                                format="json"), 400, "invalid")
+    assert error["details"] == {"otp": ["Unknown field."], "scope": ["Unknown field."]}
+    refresh = anonymous_client.post("/api/v1/auth/token", body, format="json").json()["refresh"]
+    for extra in ({"lifetime": 3600}, {"access": "x"}):  # `access` is an answer field, not an input
+        error = _assert_error(anonymous_client.post("/api/v1/auth/token/refresh", {"refresh": refresh, **extra},
+                                                    format="json"), 400, "invalid")
+        assert set(error["details"]) == set(extra)
+    assert anonymous_client.post("/api/v1/auth/token/refresh", {"refresh": refresh}, format="json").status_code == 200
+
+
 def test_a_failed_browser_login_is_audited_too(client, make_user):
     make_user("alice")
     response = client.post("/admin/login/", {"username": "alice", "password": "wrong"})
