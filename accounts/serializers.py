@@ -10,11 +10,11 @@ from rest_framework import serializers
 from rest_framework_simplejwt import serializers as jwt_serializers
 
 from accounts.rights import RIGHTS
-from knhk.api.serializers import RejectUnknownFields
+from knhk.api.serializers import RejectUnknownFields, StrictSerializer
 
 
-class GrantSerializer(serializers.Serializer):
-    """`{"user": "alice", "right": "start"}` or `{"group": "operator", "right": "view"}`."""
+class GrantSerializer(StrictSerializer):
+    """`{"user": "alice", "right": "start"}` or `{"group": "operator", "right": "view"}`; another field is a 400."""
 
     user = serializers.CharField(required=False, max_length=150)
     group = serializers.CharField(required=False, max_length=150)

@@ -212,11 +212,22 @@ def test_grant_and_revoke_are_admin_only_and_audited(clients):
     ({"group": "ghosts", "right": "view"}, "group"),
     ({"user": "nemo", "right": "own"}, "right"),
     ({"user": "nemo", "group": "operator", "right": "view"}, "non_field_errors"),
+    ({"user": "nemo", "right": "view", "expires": "2030-01-01"}, "expires"),  # unknown: reported, not dropped
 ])
 def test_bad_grants_get_clear_errors(clients, body, field):
     error = _assert_error(clients["admin"].post("/api/v1/workflows/claims/permissions", body, format="json"),
                           400, "invalid")
     assert field in error["details"]
+
+
+def test_a_revoke_with_an_unknown_field_is_refused_and_revokes_nothing(clients):
+    body = {"user": "nemo", "right": "view"}
+    assert clients["admin"].post("/api/v1/workflows/claims/permissions", body, format="json").status_code == 201
+    error = _assert_error(clients["admin"].delete("/api/v1/workflows/claims/permissions", {**body, "all": True},
+                                                  format="json"), 400, "invalid")
+    assert error["details"] == {"all": ["Unknown field."]}
+    grants = clients["admin"].get("/api/v1/workflows/claims/permissions").json()["grants"]
+    assert body in grants
 
 
 def test_grants_on_an_unknown_workflow_are_404(clients):
