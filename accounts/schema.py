@@ -1,7 +1,12 @@
-"""OpenAPI (drf-spectacular) security schemes of the audited authentication classes."""
+"""OpenAPI (drf-spectacular) security schemes of the audited authentication classes, and simplejwt's
+token shapes for the strict token serializers."""
 
 from drf_spectacular.authentication import SessionScheme
-from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.contrib.rest_framework_simplejwt import (
+    SimpleJWTScheme,
+    TokenObtainPairSerializerExtension,
+    TokenRefreshSerializerExtension,
+)
 
 
 class AuditedJWTScheme(SimpleJWTScheme):
@@ -10,3 +15,11 @@ class AuditedJWTScheme(SimpleJWTScheme):
 
 class AuditedSessionScheme(SessionScheme):
     target_class = "accounts.authentication.AuditedSessionAuthentication"
+
+
+class StrictTokenObtainPairScheme(TokenObtainPairSerializerExtension):
+    target_class = "accounts.serializers.TokenObtainPairSerializer"
+
+
+class StrictTokenRefreshScheme(TokenRefreshSerializerExtension):
+    target_class = "accounts.serializers.TokenRefreshSerializer"

@@ -7,12 +7,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework import serializers
+from rest_framework_simplejwt import serializers as jwt_serializers
 
 from accounts.rights import RIGHTS
+from knhk.api.serializers import RejectUnknownFields, StrictSerializer
 
 
-class GrantSerializer(serializers.Serializer):
-    """`{"user": "alice", "right": "start"}` or `{"group": "operator", "right": "view"}`."""
+class GrantSerializer(StrictSerializer):
+    """`{"user": "alice", "right": "start"}` or `{"group": "operator", "right": "view"}`; another field is a 400."""
 
     user = serializers.CharField(required=False, max_length=150)
     group = serializers.CharField(required=False, max_length=150)
@@ -42,3 +44,11 @@ class GrantListSerializer(serializers.Serializer):
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
+
+
+class TokenObtainPairSerializer(RejectUnknownFields, jwt_serializers.TokenObtainPairSerializer):
+    """simplejwt's `{"username", "password"}`; any other field is a 400 naming it."""
+
+
+class TokenRefreshSerializer(RejectUnknownFields, jwt_serializers.TokenRefreshSerializer):
+    """simplejwt's `{"refresh"}`; any other field (`access` too) is a 400 naming it."""

@@ -12,17 +12,26 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import rights
 from accounts.permissions import ApiAccess
-from accounts.serializers import GrantListSerializer, GrantSerializer
+from accounts.serializers import (
+    GrantListSerializer,
+    GrantSerializer,
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
 from accounts.services import grant_right, revoke_right
 
 
 class TokenObtainView(TokenObtainPairView):
     """`POST {"username", "password"}` -> `{"access", "refresh"}`; a wrong password is audited
-    (`auth.login_failed`, through Django's user_login_failed signal)."""
+    (`auth.login_failed`, through Django's user_login_failed signal); an unknown field is a 400."""
+
+    serializer_class = TokenObtainPairSerializer
 
 
 class TokenRefresh(TokenRefreshView):
-    """`POST {"refresh"}` -> `{"access"}`."""
+    """`POST {"refresh"}` -> `{"access"}`; an unknown field is a 400."""
+
+    serializer_class = TokenRefreshSerializer
 
 
 def _spec_exists(spec_id: str) -> bool:

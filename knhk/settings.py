@@ -228,6 +228,15 @@ TEMPLATES = [
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's password rules: `manage.py create_user` and the admin's password forms apply them (the demo
+# user of `make run`, ensure_demo_user, is exempt).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -262,6 +271,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "knhk.api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "knhk.api.negotiation.ContentNegotiation",  # ?format=xml: 400, not 404
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

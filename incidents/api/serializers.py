@@ -28,7 +28,8 @@ class IncidentListQuery(StrictSerializer):
     page_size = serializers.IntegerField(required=False, min_value=1)
 
 
-class IncidentActionRequest(serializers.Serializer):
-    """retry: `data` is merged into the work item's input data; skip: `data` is its output data."""
+class IncidentActionRequest(StrictSerializer):
+    """retry: `data` is merged into the work item's input data; skip: `data` is its output data; another
+    field is a 400."""
 
     data = serializers.DictField(required=False, allow_empty=True, child=serializers.JSONField())

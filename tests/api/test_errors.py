@@ -62,6 +62,19 @@ def test_chunked_body_without_content_length_is_411_not_read_as_empty(api_client
     assert_error(response, 411, "length_required")
 
 
+@pytest.mark.parametrize("path", ["/api/v1/workflows", "/api/v1/cases", "/api/v1/audit/verify"])
+def test_unsupported_format_query_parameter_is_a_400_not_a_404(api_client, path):
+    """DRF's URL_FORMAT_OVERRIDE answered an unknown ?format= with a bare 404 (see knhk/api/negotiation.py)."""
+    error = assert_error(api_client.get(f"{path}?format=xml"), 400, "invalid")
+    assert set(error["details"]) == {"format"} and "supported: json" in error["message"]
+
+
+def test_schema_still_honours_format_json(api_client):
+    response = api_client.get("/api/schema/?format=json")
+    assert response.status_code == 200 and response.json()["openapi"].startswith("3.")
+    assert api_client.get("/api/v1/audit/verify?format=json").status_code == 200
+
+
 def test_a_bug_is_a_bare_json_500_without_traceback(api_client):
     with mock.patch("cases.selectors.case_list", side_effect=RuntimeError("secret internals")):
         response = api_client.get("/api/v1/cases")

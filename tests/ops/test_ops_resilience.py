@@ -161,6 +161,12 @@ def test_bad_requests_get_clear_errors(api_client, make_user, client_for):
     incident = Incident.objects.get()
     bad = api_client.post(f"/api/v1/incidents/{incident.id}/retry", {"data": [1, 2]}, format="json")
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid"
+    for action in ("retry", "skip", "cancel"):  # an unknown field is reported, not dropped; nothing happens
+        extra = api_client.post(f"/api/v1/incidents/{incident.id}/{action}", {"data": {}, "reason": "x"},
+                                format="json")
+        assert extra.status_code == 400 and extra.json()["error"]["details"] == {"reason": ["Unknown field."]}
+    incident.refresh_from_db()
+    assert incident.state == "open"
     missing = api_client.post("/api/v1/incidents/00000000-0000-0000-0000-000000000000/skip", {}, format="json")
     assert missing.status_code == 404
     assert api_client.get("/api/v1/incidents?state=nonsense").status_code == 400

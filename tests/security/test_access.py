@@ -61,6 +61,21 @@ def test_a_failed_login_is_refused_and_audited(anonymous_client, make_user):
     _assert_error(anonymous_client.post("/api/v1/auth/token", {"username": "alice"}, format="json"), 400, "invalid")
 
 
+def test_token_endpoints_report_unknown_fields(anonymous_client, make_user):
+    """Like every other endpoint: an unknown body field is a 400 naming it, not silently dropped."""
+    make_user("alice")
+    body = {"username": "alice", "password": "pw-alice"}
+    error = _assert_error(anonymous_client.post("/api/v1/auth/token", {**body, "otp": "123456", "scope": "x"},
+                                                format="json"), 400, "invalid")
+    assert error["details"] == {"otp": ["Unknown field."], "scope": ["Unknown field."]}
+    refresh = anonymous_client.post("/api/v1/auth/token", body, format="json").json()["refresh"]
+    for extra in ({"lifetime": 3600}, {"access": "x"}):  # `access` is an answer field, not an input
+        error = _assert_error(anonymous_client.post("/api/v1/auth/token/refresh", {"refresh": refresh, **extra},
+                                                    format="json"), 400, "invalid")
+        assert set(error["details"]) == set(extra)
+    assert anonymous_client.post("/api/v1/auth/token/refresh", {"refresh": refresh}, format="json").status_code == 200
+
+
 def test_a_failed_browser_login_is_audited_too(client, make_user):
     make_user("alice")
     response = client.post("/admin/login/", {"username": "alice", "password": "wrong"})
@@ -197,11 +212,22 @@ def test_grant_and_revoke_are_admin_only_and_audited(clients):
     ({"group": "ghosts", "right": "view"}, "group"),
     ({"user": "nemo", "right": "own"}, "right"),
     ({"user": "nemo", "group": "operator", "right": "view"}, "non_field_errors"),
+    ({"user": "nemo", "right": "view", "expires": "2030-01-01"}, "expires"),  # unknown: reported, not dropped
 ])
 def test_bad_grants_get_clear_errors(clients, body, field):
     error = _assert_error(clients["admin"].post("/api/v1/workflows/claims/permissions", body, format="json"),
                           400, "invalid")
     assert field in error["details"]
+
+
+def test_a_revoke_with_an_unknown_field_is_refused_and_revokes_nothing(clients):
+    body = {"user": "nemo", "right": "view"}
+    assert clients["admin"].post("/api/v1/workflows/claims/permissions", body, format="json").status_code == 201
+    error = _assert_error(clients["admin"].delete("/api/v1/workflows/claims/permissions", {**body, "all": True},
+                                                  format="json"), 400, "invalid")
+    assert error["details"] == {"all": ["Unknown field."]}
+    grants = clients["admin"].get("/api/v1/workflows/claims/permissions").json()["grants"]
+    assert body in grants
 
 
 def test_grants_on_an_unknown_workflow_are_404(clients):

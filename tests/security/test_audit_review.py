@@ -79,6 +79,18 @@ def test_export_takes_filters_and_format_only(auditor, log):
     assert response.status_code == 400 and "colour" in response.json()["error"]["details"]
 
 
+@pytest.mark.parametrize("fmt", ["xml", "jsonl", "CSV"])
+def test_export_unsupported_format_is_a_400_naming_the_supported_ones(auditor, log, fmt):
+    response = auditor.get(f"/api/v1/audit/export?format={fmt}")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and set(error["details"]) == {"format"}
+    assert "json, csv" in error["message"] and repr(fmt) in error["message"]
+    for supported in ("json", "csv"):
+        assert auditor.get(f"/api/v1/audit/export?format={supported}").status_code == 200
+
+
 def test_incident_list_refuses_bad_or_unknown_parameters(api_client):
     for query, field in (("page_size=0", "page_size"), ("page_size=abc", "page_size"), ("colour=red", "colour")):
         response = api_client.get(f"/api/v1/incidents?{query}")
@@ -148,3 +160,21 @@ def test_create_user_command(monkeypatch):
     with pytest.raises(CommandError, match="UNSET_VAR"):
         call_command("create_user", "x", "--password-env", "UNSET_VAR", stdout=StringIO())
     assert not get_user_model().objects.filter(username__in=["nopass", "x"]).exists()
+
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("abc12", "too short"), ("password123", "too common"), ("8412907365", "entirely numeric"),
+    ("olga.petrova", "too similar"),
+])
+def test_create_user_refuses_a_weak_password_and_changes_nothing(monkeypatch, password, reason):
+    from django.contrib.auth import get_user_model
+
+    monkeypatch.setenv("NEW_PASSWORD", password)
+    with pytest.raises(CommandError, match=f"password refused for 'olga.petrova'.*{reason}"):
+        call_command("create_user", "olga.petrova", "--role", "operator", "--password-env", "NEW_PASSWORD",
+                     stdout=StringIO())
+    assert not get_user_model().objects.filter(username="olga.petrova").exists()
+    call_command("create_user", "olga.petrova", "--password", "Strong-enough-9", stdout=StringIO())
+    with pytest.raises(CommandError, match="too short"):  # an existing user's password is checked too
+        call_command("create_user", "olga.petrova", "--password", password[:5], stdout=StringIO())
+    assert get_user_model().objects.get(username="olga.petrova").check_password("Strong-enough-9")

@@ -1,4 +1,8 @@
-"""`manage.py create_user NAME --role operator [--role ...] [--password-env VAR | --password P]`."""
+"""`manage.py create_user NAME --role operator [--role ...] [--password-env VAR | --password P]`.
+
+The password must pass Django's validators (settings.AUTH_PASSWORD_VALIDATORS: at least 8 characters, not
+common, not all digits, not like the user name); otherwise nothing changes and the command fails.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import sys
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -37,10 +43,14 @@ class Command(BaseCommand):
             user, created = user_model.objects.get_or_create(username=username, defaults={"email": options["email"]})
             if created and password is None:
                 raise CommandError("a new user needs a password: give --password-env VAR or --password")
-            if password is not None:
-                user.set_password(password)
             if options["email"]:
                 user.email = options["email"]
+            if password is not None:
+                try:
+                    validate_password(password, user)
+                except ValidationError as exc:
+                    raise CommandError(f"password refused for {username!r}: {' '.join(exc.messages)}") from exc
+                user.set_password(password)
             if options["superuser"]:
                 user.is_superuser = user.is_staff = True
             if options["staff"]:
