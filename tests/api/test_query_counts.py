@@ -36,18 +36,18 @@ def _start(client) -> dict:
 
 def test_case_start_budget(operator, django_assert_max_num_queries):
     _start(operator)  # warm the executor cache
-    # user; capability and right: role permissions (user + groups), workflow access, its object
-    # permissions (user + groups); spec; savepoint, case, items, events, audit, release
-    with django_assert_max_num_queries(13 + SQLITE_EXTRA):
+    # user; capability and right: role permissions (user + groups), the workflow's object rights
+    # (user or groups, one query); spec; savepoint, case, items, events, audit, release
+    with django_assert_max_num_queries(11 + SQLITE_EXTRA):
         answer = _start(operator)
     assert answer["state"] == "running" and [i["task_id"] for i in answer["work_items"]] == ["register"]
 
 
 def test_work_item_complete_budget(operator, django_assert_max_num_queries):
     item = _start(operator)["work_items"][0]
-    # user, item access (spec + roles), capability and right (5), role check; savepoint, case lock,
+    # user, item access (spec + roles), capability and right (3), role check; savepoint, case lock,
     # live items, case update, new items, changed items, events, audit, release; the answer needs none
-    with django_assert_max_num_queries(17 + SQLITE_EXTRA):
+    with django_assert_max_num_queries(15 + SQLITE_EXTRA):
         response = operator.post(f"/api/v1/work-items/{item['id']}/complete", {"data": {}}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["state"] == "completed" and response.json()["completed_by"] == "olga"
