@@ -27,10 +27,11 @@ from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.models import LIVE_ITEM_STATES, CaseState
 from knhk.api.errors import ApiError
+from knhk.api.limits import MAX_BODY_DEPTH
 from knhk.engine.spec import SpecError
 from knhk.engine.verify import verify
 from ui import access
-from ui.forms import AuditFilterForm, CaseFilterForm, OutputForm, StartCaseForm, UploadForm
+from ui.forms import AuditFilterForm, CaseFilterForm, OutputForm, StartCaseForm, UploadForm, parse_json
 from workflows import selectors as spec_selectors
 from workflows import services as spec_services
 from workflows.diagram import CaseOverlay, spec_diagrams
@@ -141,9 +142,11 @@ def _read_upload(upload: Any) -> tuple[dict[str, Any] | None, bytes, list[str]]:
     if not upload.name.lower().endswith(".json"):
         return None, data, []
     try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, data, [f"{upload.name} is not valid JSON: {exc}"]
+        document = parse_json(data.decode("utf-8-sig"), limit=MAX_BODY_DEPTH)
+    except UnicodeDecodeError as exc:
+        return None, data, [f"{upload.name} is not UTF-8 text: {exc}"]
+    except ValueError as exc:
+        return None, data, [f"{upload.name}: {exc}"]
     if isinstance(document, dict) and isinstance(document.get("spec"), dict):
         document = document["spec"]
     return document, data, []

@@ -223,3 +223,60 @@ def test_case_list_filters_and_unknown_pages(browser):
     svg = browser.get("/ui/workflows/LeaveRequest/v1/net0.svg")
     assert svg.headers["Content-Type"] == "image/svg+xml" and svg.content.startswith(b"<svg")
     assert browser.get("/ui/workflows/LeaveRequest/v1/net5.svg").status_code == 404
+
+
+FREE_SPEC = b"""{"id": "notes", "conditions": [
+  {"id": "i", "type": "input", "flows": ["write"]}, {"id": "o", "type": "output"}],
+ "tasks": [{"id": "write", "flows": ["tag"]},
+           {"id": "tag", "flows": ["o"], "outputs": [{"name": "tags", "type": "any"}]}]}"""
+
+# Text the API's JSON parser refuses (knhk.api.limits, strict JSON); the pages must refuse it too,
+# with a form error, never a 500 (RecursionError, an over-long integer, NaN in a JSON column) and
+# never store it (NUL is a 500 on PostgreSQL; 40 levels is beyond MAX_DATA_DEPTH).
+REFUSED_JSON = {
+    "NaN": ('{"x": NaN}', "NaN is not a JSON value"),
+    "Infinity": ('{"x": -Infinity}', "Infinity is not a JSON value"),
+    "overflow": ('{"x": 1e999}', "Infinity is not a JSON value"),
+    "long integer": ('{"x": 1' + "0" * 5000 + "}", "too many digits"),
+    "NUL": ('{"x": "a\\u0000b"}', "NUL characters"),
+    "40 levels": ('{"x": ' + "[" * 40 + "]" * 40 + "}", "Nested deeper than"),
+    "5000 levels": ('{"x": ' + "[" * 5000 + "]" * 5000 + "}", "Nested deeper than"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text, message", REFUSED_JSON.values(), ids=REFUSED_JSON.keys())
+def test_json_the_api_refuses_is_a_form_error_on_every_json_field(browser, text, message):
+    upload(browser, "notes.json", FREE_SPEC)
+    response = browser.post("/ui/workflows/notes/v1/", {"data": text})
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Case.objects.exists()
+
+    browser.post("/ui/workflows/notes/v1/", {"data": ""})
+    write = live_item(Case.objects.get(), "write")
+    response = browser.post(f"/ui/items/{write.id}/", {"data": text})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert browser.post(f"/ui/items/{write.id}/", {"data": '{"x": 1}'}).status_code == 302
+
+    tag = live_item(Case.objects.get(), "tag")
+    value = text.removeprefix('{"x": ').removesuffix("}")
+    response = browser.post(f"/ui/items/{tag.id}/", {"out_tags": value})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert browser.post(f"/ui/items/{tag.id}/", {"out_tags": "plain words"}).status_code == 302
+    assert Case.objects.get().data["tags"] == "plain words"
+
+
+REFUSED_UPLOAD = {**{k: v for k, v in REFUSED_JSON.items() if k != "40 levels"}, "70 levels": ('{"x": ' + "[" * 70 + "]" * 70 + "}", "Nested deeper than 64")}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text, message", REFUSED_UPLOAD.values(), ids=REFUSED_UPLOAD.keys())
+def test_a_json_upload_the_api_would_refuse_is_listed_not_a_500(browser, text, message):
+    response = upload(browser, "odd.json", text.encode())
+    assert response.status_code == 400 and message in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_json_upload_may_start_with_a_byte_order_mark(browser):
+    response = upload(browser, "notes.json", b"\xef\xbb\xbf" + FREE_SPEC)
+    assert response.status_code == 302 and response.headers["Location"] == "/ui/workflows/notes/v1/"
