@@ -25,7 +25,7 @@ from audit.context import set_actor
 from audit.selectors import audit_records
 from cases import selectors as case_selectors
 from cases import services as case_services
-from cases.models import LIVE_ITEM_STATES, CaseState
+from cases.models import LIVE_ITEM_STATES, CaseState, WorkItemState
 from knhk.api.errors import ApiError
 from knhk.api.limits import MAX_BODY_DEPTH
 from knhk.engine.spec import SpecError
@@ -294,10 +294,30 @@ def _declared_outputs(item: Any) -> list[dict[str, Any]] | None:
     return task.get("outputs")
 
 
+MI_PARENT_MESSAGE = ("A multiple-instance task is not completed itself: start it, then complete each of its "
+                     "instances; it completes when enough of them have.")
+
+
+def _mi_parent_page(request: HttpRequest, item: Any) -> HttpResponse:
+    """The parent item of a multiple-instance task: start it, or follow its instances (no completion form)."""
+    instances = case_selectors.work_item_list(case_id=item.case_id).filter(parent_engine_id=item.engine_id)
+    live = item.case.state == CaseState.RUNNING
+    return render(request, "ui/work_item.html", {
+        "item": item, "form": None, "mi_parent": True,
+        "may_start": live and item.state == WorkItemState.ENABLED,
+        "instances": [{"item": row, "may_work": row.state in LIVE_ITEM_STATES and access.may_work_on(
+            request.user, item.case.spec.spec_id, row.roles)} for row in instances],
+        "mi_error": MI_PARENT_MESSAGE if request.method == "POST" else "",
+        "input_json": json.dumps(item.data, indent=2, sort_keys=True, ensure_ascii=False),
+    }, status=400 if request.method == "POST" else 200)  # fmt: skip
+
+
 @ui_view
 def work_item(request: HttpRequest, item_id: Any) -> HttpResponse:
     """A work item: its input data and the completion form built from the task's declared outputs."""
     item = _item_for_work(request, item_id)
+    if item.kind == "mi":
+        return _mi_parent_page(request, item)
     form = OutputForm(_declared_outputs(item), request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -323,7 +343,11 @@ def work_item_start(request: HttpRequest, item_id: Any) -> HttpResponse:
     except ApiError as error:
         messages.error(request, str(error.detail))
         return redirect("ui:inbox")
-    messages.success(request, f"Started {item.task_name or item.task_id}.")
+    if item.kind == "mi":
+        created = case_selectors.work_item_list(case_id=item.case_id).filter(parent_engine_id=item.engine_id).count()
+        messages.success(request, f"Started {item.task_name or item.task_id}: {created} instance(s) offered.")
+    else:
+        messages.success(request, f"Started {item.task_name or item.task_id}.")
     return redirect("ui:work-item", item_id=item.id)
 
 

@@ -280,3 +280,39 @@ def test_a_json_upload_the_api_would_refuse_is_listed_not_a_500(browser, text, m
 def test_a_json_upload_may_start_with_a_byte_order_mark(browser):
     response = upload(browser, "notes.json", b"\xef\xbb\xbf" + FREE_SPEC)
     assert response.status_code == 302 and response.headers["Location"] == "/ui/workflows/notes/v1/"
+
+
+MI_SPEC = b"""{"id": "review", "variables": [
+   {"name": "reviewers", "type": "array", "initial": ["ann", "bo"]},
+   {"name": "votes", "type": "array", "initial": []}],
+ "conditions": [{"id": "i", "type": "input", "flows": ["vote"]}, {"id": "o", "type": "output"}],
+ "tasks": [{"id": "vote", "name": "Vote",
+            "multi_instance": {"min": 1, "max": 5, "creation": "static", "query": "reviewers",
+                               "variable": "reviewer", "to": "votes"},
+            "outputs": [{"name": "vote", "type": "string", "required": true}], "flows": ["o"]}]}"""
+
+
+@pytest.mark.django_db
+def test_a_multiple_instance_task_is_started_then_its_instances_are_completed(browser):
+    assert upload(browser, "review.json", MI_SPEC).status_code == 302
+    browser.post("/ui/workflows/review/v1/", {"data": ""})
+    case = Case.objects.get()
+    parent = live_item(case, "vote")
+
+    page = browser.get(f"/ui/items/{parent.id}/").content.decode()
+    assert 'name="out_vote"' not in page  # the parent has no completion form: the engine refuses one
+    assert f'action="/ui/items/{parent.id}/start/"' in page
+    refused = browser.post(f"/ui/items/{parent.id}/", {"out_vote": "yes"})
+    assert refused.status_code == 400 and "start it, then complete each of its instances" in refused.content.decode()
+
+    started = browser.post(f"/ui/items/{parent.id}/start/", follow=True).content.decode()
+    assert "Started Vote: 2 instance(s) offered." in started
+    instances = list(WorkItem.objects.filter(case=case, parent_engine_id=parent.engine_id))
+    assert len(instances) == 2 and 'name="out_vote"' not in started
+    for instance in instances:
+        assert f'href="/ui/items/{instance.id}/"' in started
+        assert browser.post(f"/ui/items/{instance.id}/", {"out_vote": "yes"}).status_code == 302
+    case.refresh_from_db()
+    assert case.state == "completed"
+    done = browser.get(f"/ui/items/{parent.id}/").content.decode()
+    assert "This work item is completed; there is nothing to do." in done and done.count("state-completed") == 3
