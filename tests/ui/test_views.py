@@ -316,3 +316,29 @@ def test_a_multiple_instance_task_is_started_then_its_instances_are_completed(br
     assert case.state == "completed"
     done = browser.get(f"/ui/items/{parent.id}/").content.decode()
     assert "This work item is completed; there is nothing to do." in done and done.count("state-completed") == 3
+
+
+def assert_described_by_ids_exist(page: str) -> int:
+    """Every aria-describedby of the page names elements that exist; returns how many names were checked."""
+    ids = set(re.findall(r'\sid="([^"]+)"', page))
+    named = [name for value in re.findall(r'aria-describedby="([^"]+)"', page) for name in value.split()]
+    missing = [name for name in named if name not in ids]
+    assert not missing, f"aria-describedby names missing ids: {missing}"
+    return len(named)
+
+
+@pytest.mark.django_db
+def test_fields_are_described_by_their_help_and_errors_for_screen_readers(browser, alice):
+    from django.contrib.auth.models import Group
+
+    alice.groups.add(Group.objects.get_or_create(name="manager")[0])
+    upload(browser, "expense.json", ROLE_SPEC)
+    start = browser.post("/ui/workflows/expense/v1/", {"data": "[1"}).content.decode()
+    assert 'aria-invalid="true"' in start and assert_described_by_ids_exist(start) >= 1
+    browser.post("/ui/workflows/expense/v1/", {"data": ""})
+    item = WorkItem.objects.get()
+    page = browser.post(f"/ui/items/{item.id}/", {"out_ok": "perhaps"}).content.decode()
+    assert 'aria-describedby="id_out_ok_helptext id_out_ok_error"' in page
+    assert assert_described_by_ids_exist(page) == 2
+    audit = browser.get("/ui/audit/?since=yesterday").content.decode()
+    assert 'aria-invalid="true"' in audit and assert_described_by_ids_exist(audit) >= 2
