@@ -342,3 +342,21 @@ def test_fields_are_described_by_their_help_and_errors_for_screen_readers(browse
     assert assert_described_by_ids_exist(page) == 2
     audit = browser.get("/ui/audit/?since=yesterday").content.decode()
     assert 'aria-invalid="true"' in audit and assert_described_by_ids_exist(audit) >= 2
+
+
+@pytest.mark.django_db
+def test_an_unknown_page_or_a_bug_under_the_ui_is_an_html_page_not_json(alice):
+    from unittest import mock
+
+    client = Client(raise_request_exception=False)
+    client.force_login(alice)
+    missing = client.get("/ui/no-such-page/")
+    assert missing.status_code == 404 and missing["Content-Type"].startswith("text/html")
+    assert "There is no page at /ui/no-such-page/" in missing.content.decode()
+    with mock.patch("workflows.selectors.spec_list", side_effect=RuntimeError("secret internals")):
+        broken = client.get("/ui/")
+    body = broken.content.decode()
+    assert broken.status_code == 500 and broken["Content-Type"].startswith("text/html")
+    assert "Something went wrong" in body and "secret" not in body and "Traceback" not in body
+    # Outside the UI the answers stay JSON.
+    assert client.get("/no-such-thing").json()["error"]["code"] == "not_found"
