@@ -37,7 +37,8 @@ from workflows import services as spec_services
 from workflows.diagram import CaseOverlay, spec_diagrams
 
 PAGE_SIZE = 50
-PERSON_KINDS = ("manual", "mi")  # work item kinds people do (automated items run on workers)
+PERSON_KINDS = ("manual", "mi", "composite")  # work item kinds people do (automated items run on workers)
+CONTAINER_KINDS = ("mi", "composite")  # started by a person, then complete by themselves (no completion form)
 
 
 def ui_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -294,20 +295,30 @@ def _declared_outputs(item: Any) -> list[dict[str, Any]] | None:
     return task.get("outputs")
 
 
-MI_PARENT_MESSAGE = ("A multiple-instance task is not completed itself: start it, then complete each of its "
-                     "instances; it completes when enough of them have.")
+CONTAINER_MESSAGES = {
+    "mi": ("A multiple-instance task is not completed itself: start it, then complete each of its "
+           "instances; it completes when enough of them have."),
+    "composite": ("A composite task is not completed itself: start it to run its subnet; it completes when "
+                  "the subnet does."),
+}
 
 
-def _mi_parent_page(request: HttpRequest, item: Any) -> HttpResponse:
-    """The parent item of a multiple-instance task: start it, or follow its instances (no completion form)."""
-    instances = case_selectors.work_item_list(case_id=item.case_id).filter(parent_engine_id=item.engine_id)
+def _container_page(request: HttpRequest, item: Any) -> HttpResponse:
+    """A multiple-instance parent or a composite item: start it, then follow its instances or its subnet's
+    work items (no completion form: the engine completes it)."""
+    if item.kind == "mi":
+        rows = case_selectors.work_item_list(case_id=item.case_id).filter(parent_engine_id=item.engine_id)
+    else:
+        subnet = case_services.task_definition(item.case.spec, item.net_id, item.task_id).get("subnet")
+        rows = case_selectors.work_item_list(case_id=item.case_id).filter(
+            state__in=LIVE_ITEM_STATES, net_id=subnet) if item.state == WorkItemState.STARTED else []
     live = item.case.state == CaseState.RUNNING
     return render(request, "ui/work_item.html", {
-        "item": item, "form": None, "mi_parent": True,
+        "item": item, "form": None, "container": item.kind,
         "may_start": live and item.state == WorkItemState.ENABLED,
-        "instances": [{"item": row, "may_work": row.state in LIVE_ITEM_STATES and access.may_work_on(
-            request.user, item.case.spec.spec_id, row.roles)} for row in instances],
-        "mi_error": MI_PARENT_MESSAGE if request.method == "POST" else "",
+        "instances": [{"item": row, "may_work": row.state in LIVE_ITEM_STATES and row.kind in PERSON_KINDS
+                       and access.may_work_on(request.user, item.case.spec.spec_id, row.roles)} for row in rows],
+        "container_error": CONTAINER_MESSAGES[item.kind] if request.method == "POST" else "",
         "input_json": json.dumps(item.data, indent=2, sort_keys=True, ensure_ascii=False),
     }, status=400 if request.method == "POST" else 200)  # fmt: skip
 
@@ -316,8 +327,8 @@ def _mi_parent_page(request: HttpRequest, item: Any) -> HttpResponse:
 def work_item(request: HttpRequest, item_id: Any) -> HttpResponse:
     """A work item: its input data and the completion form built from the task's declared outputs."""
     item = _item_for_work(request, item_id)
-    if item.kind == "mi":
-        return _mi_parent_page(request, item)
+    if item.kind in CONTAINER_KINDS:
+        return _container_page(request, item)
     form = OutputForm(_declared_outputs(item), request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -346,6 +357,9 @@ def work_item_start(request: HttpRequest, item_id: Any) -> HttpResponse:
     if item.kind == "mi":
         created = case_selectors.work_item_list(case_id=item.case_id).filter(parent_engine_id=item.engine_id).count()
         messages.success(request, f"Started {item.task_name or item.task_id}: {created} instance(s) offered.")
+    elif item.kind == "composite":
+        messages.success(request, f"Started {item.task_name or item.task_id}: its subnet runs.")
+        return redirect("ui:case-detail", case_id=item.case_id)
     else:
         messages.success(request, f"Started {item.task_name or item.task_id}.")
     return redirect("ui:work-item", item_id=item.id)

@@ -360,3 +360,35 @@ def test_an_unknown_page_or_a_bug_under_the_ui_is_an_html_page_not_json(alice):
     assert "Something went wrong" in body and "secret" not in body and "Traceback" not in body
     # Outside the UI the answers stay JSON.
     assert client.get("/no-such-thing").json()["error"]["code"] == "not_found"
+
+
+COMPOSITE_SPEC = b"""{"id": "outer", "conditions": [
+   {"id": "i", "type": "input", "flows": ["sub"]}, {"id": "o", "type": "output"}],
+ "tasks": [{"id": "sub", "name": "Do the inner part", "subnet": "inner", "flows": ["o"]}],
+ "nets": [{"id": "inner", "conditions": [
+     {"id": "ii", "type": "input", "flows": ["work"]}, {"id": "io", "type": "output"}],
+   "tasks": [{"id": "work", "name": "Inner work", "flows": ["io"]}]}]}"""
+
+
+@pytest.mark.django_db
+def test_a_composite_task_is_started_from_the_inbox_and_its_subnet_runs(browser):
+    response = upload(browser, "outer.json", COMPOSITE_SPEC)
+    assert response.status_code == 302, response.content.decode()
+    browser.post("/ui/workflows/outer/v1/", {"data": ""})
+    case = Case.objects.get()
+    sub = live_item(case, "sub")
+    assert sub.kind == "composite"
+    assert f'/ui/items/{sub.id}/start/' in browser.get("/ui/inbox/").content.decode()
+    assert f'href="/ui/items/{sub.id}/"' in browser.get(f"/ui/cases/{case.id}/").content.decode()
+    page = browser.get(f"/ui/items/{sub.id}/").content.decode()
+    assert "starting it runs its subnet" in page and "Output data" not in page
+    assert browser.post(f"/ui/items/{sub.id}/", {"data": "{}"}).status_code == 400
+
+    started = browser.post(f"/ui/items/{sub.id}/start/", follow=True).content.decode()
+    assert "Started Do the inner part: its subnet runs." in started
+    work = live_item(case, "work")
+    assert "subnet running" in browser.get("/ui/inbox/").content.decode()
+    assert f'href="/ui/items/{work.id}/"' in browser.get(f"/ui/items/{sub.id}/").content.decode()
+    assert browser.post(f"/ui/items/{work.id}/", {"data": ""}).status_code == 302
+    case.refresh_from_db()
+    assert case.state == "completed"
