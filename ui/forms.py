@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from cases.models import CaseState
+from knhk.api.limits import MAX_DATA_DEPTH, has_nul, json_depth
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -37,6 +38,53 @@ class CaseFilterForm(forms.Form):
         self.fields["workflow"].choices = [("", "Any workflow"), *((spec_id, spec_id) for spec_id in workflow_ids)]
 
 
+class NotJson(ValueError):
+    """The text is not JSON at all (a syntax error)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def parse_json(text: str, *, limit: int = MAX_DATA_DEPTH) -> Any:
+    """Strict JSON with the API's limits (`knhk.api.limits`): no NaN/Infinity, at most `limit` levels
+    of nesting, no NUL characters, no integer too long for Python to read.
+
+    Raises ValueError with a message for the user; never RecursionError.
+    """
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise NotJson(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
+    except RecursionError:
+        raise ValueError(f"Nested deeper than {limit} levels (objects and arrays).") from None
+    except ValueError as exc:  # NaN/Infinity, or an integer of more than 4300 digits
+        reason = str(exc) if "JSON value" in str(exc) else "a number has too many digits"
+        raise ValueError(f"Not valid JSON: {reason}.") from None
+    if _has_infinite(data):
+        raise ValueError("Not valid JSON: a number is too large (Infinity is not a JSON value).")
+    if json_depth(data, stop_after=limit) > limit:
+        raise ValueError(f"Nested deeper than {limit} levels (objects and arrays).")
+    if has_nul(data):
+        raise ValueError("Text may not contain NUL characters (\\u0000).")
+    return data
+
+
+def _has_infinite(value: Any) -> bool:
+    """Whether a parsed value holds a float that overflowed to infinity (e.g. 1e999)."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, float):
+            if current in (float("inf"), float("-inf")):
+                return True
+        elif isinstance(current, dict):
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return False
+
+
 class JsonObjectField(forms.CharField):
     """A textarea holding a JSON object (empty = {})."""
 
@@ -47,9 +95,9 @@ class JsonObjectField(forms.CharField):
         if not text:
             return {}
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from exc
+            data = parse_json(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
         if not isinstance(data, dict):
             raise forms.ValidationError('Case data must be a JSON object, e.g. {"amount": 100}.')
         return data
@@ -80,11 +128,13 @@ class AnyJsonField(forms.CharField):
         if not text:
             return None
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+            data = parse_json(text, limit=MAX_DATA_DEPTH - 1)  # one level down inside the output object
+        except NotJson as exc:
             if self.expected == "any":
-                return text
-            raise forms.ValidationError(f"Not valid JSON: {exc.msg}.") from exc
+                return text  # plain text is a string
+            raise forms.ValidationError(str(exc)) from None
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
         if self.expected == "object" and not isinstance(data, dict):
             raise forms.ValidationError("Must be a JSON object.")
         if self.expected == "array" and not isinstance(data, list):

@@ -25,18 +25,20 @@ from audit.context import set_actor
 from audit.selectors import audit_records
 from cases import selectors as case_selectors
 from cases import services as case_services
-from cases.models import LIVE_ITEM_STATES, CaseState
+from cases.models import LIVE_ITEM_STATES, CaseState, WorkItemState
 from knhk.api.errors import ApiError
+from knhk.api.limits import MAX_BODY_DEPTH
 from knhk.engine.spec import SpecError
 from knhk.engine.verify import verify
 from ui import access
-from ui.forms import AuditFilterForm, CaseFilterForm, OutputForm, StartCaseForm, UploadForm
+from ui.forms import AuditFilterForm, CaseFilterForm, OutputForm, StartCaseForm, UploadForm, parse_json
 from workflows import selectors as spec_selectors
 from workflows import services as spec_services
 from workflows.diagram import CaseOverlay, spec_diagrams
 
 PAGE_SIZE = 50
-PERSON_KINDS = ("manual", "mi")  # work item kinds people do (automated items run on workers)
+PERSON_KINDS = ("manual", "mi", "composite")  # work item kinds people do (automated items run on workers)
+CONTAINER_KINDS = ("mi", "composite")  # started by a person, then complete by themselves (no completion form)
 
 
 def ui_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -141,9 +143,11 @@ def _read_upload(upload: Any) -> tuple[dict[str, Any] | None, bytes, list[str]]:
     if not upload.name.lower().endswith(".json"):
         return None, data, []
     try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, data, [f"{upload.name} is not valid JSON: {exc}"]
+        document = parse_json(data.decode("utf-8-sig"), limit=MAX_BODY_DEPTH)
+    except UnicodeDecodeError as exc:
+        return None, data, [f"{upload.name} is not UTF-8 text: {exc}"]
+    except ValueError as exc:
+        return None, data, [f"{upload.name}: {exc}"]
     if isinstance(document, dict) and isinstance(document.get("spec"), dict):
         document = document["spec"]
     return document, data, []
@@ -291,10 +295,40 @@ def _declared_outputs(item: Any) -> list[dict[str, Any]] | None:
     return task.get("outputs")
 
 
+CONTAINER_MESSAGES = {
+    "mi": ("A multiple-instance task is not completed itself: start it, then complete each of its "
+           "instances; it completes when enough of them have."),
+    "composite": ("A composite task is not completed itself: start it to run its subnet; it completes when "
+                  "the subnet does."),
+}
+
+
+def _container_page(request: HttpRequest, item: Any) -> HttpResponse:
+    """A multiple-instance parent or a composite item: start it, then follow its instances or its subnet's
+    work items (no completion form: the engine completes it)."""
+    if item.kind == "mi":
+        rows = case_selectors.work_item_list(case_id=item.case_id).filter(parent_engine_id=item.engine_id)
+    else:
+        subnet = case_services.task_definition(item.case.spec, item.net_id, item.task_id).get("subnet")
+        rows = case_selectors.work_item_list(case_id=item.case_id).filter(
+            state__in=LIVE_ITEM_STATES, net_id=subnet) if item.state == WorkItemState.STARTED else []
+    live = item.case.state == CaseState.RUNNING
+    return render(request, "ui/work_item.html", {
+        "item": item, "form": None, "container": item.kind,
+        "may_start": live and item.state == WorkItemState.ENABLED,
+        "instances": [{"item": row, "may_work": row.state in LIVE_ITEM_STATES and row.kind in PERSON_KINDS
+                       and access.may_work_on(request.user, item.case.spec.spec_id, row.roles)} for row in rows],
+        "container_error": CONTAINER_MESSAGES[item.kind] if request.method == "POST" else "",
+        "input_json": json.dumps(item.data, indent=2, sort_keys=True, ensure_ascii=False),
+    }, status=400 if request.method == "POST" else 200)  # fmt: skip
+
+
 @ui_view
 def work_item(request: HttpRequest, item_id: Any) -> HttpResponse:
     """A work item: its input data and the completion form built from the task's declared outputs."""
     item = _item_for_work(request, item_id)
+    if item.kind in CONTAINER_KINDS:
+        return _container_page(request, item)
     form = OutputForm(_declared_outputs(item), request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -320,7 +354,14 @@ def work_item_start(request: HttpRequest, item_id: Any) -> HttpResponse:
     except ApiError as error:
         messages.error(request, str(error.detail))
         return redirect("ui:inbox")
-    messages.success(request, f"Started {item.task_name or item.task_id}.")
+    if item.kind == "mi":
+        created = case_selectors.work_item_list(case_id=item.case_id).filter(parent_engine_id=item.engine_id).count()
+        messages.success(request, f"Started {item.task_name or item.task_id}: {created} instance(s) offered.")
+    elif item.kind == "composite":
+        messages.success(request, f"Started {item.task_name or item.task_id}: its subnet runs.")
+        return redirect("ui:case-detail", case_id=item.case_id)
+    else:
+        messages.success(request, f"Started {item.task_name or item.task_id}.")
     return redirect("ui:work-item", item_id=item.id)
 
 

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -149,11 +149,35 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
     return json_error(404, "not_found", f"No API endpoint at {request.path}.")
 
 
-def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    """Django's 404 handler: JSON for everything (the API and health are JSON services)."""
+BROWSER_PREFIXES = ("/ui/", "/accounts/")  # the browser UI's pages: their errors are HTML pages
+
+INTERNAL_ERROR_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Something went wrong · KNHK workflows</title></head>
+<body style="font-family:system-ui,sans-serif;margin:2rem;max-width:40rem">
+<main><h1>Something went wrong</h1>
+<p role="alert">An internal error occurred; it has been logged. Your last change may not have been saved.</p>
+<p><a href="/ui/">Back to the workflows</a></p></main></body></html>
+"""
+
+
+def _for_browser(request: HttpRequest) -> bool:
+    return request.path.startswith(BROWSER_PREFIXES)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 handler: JSON (the API and health are JSON services); an HTML page under the UI."""
+    if _for_browser(request):
+        from django.shortcuts import render
+
+        return render(request, "ui/error.html", {"status": 404, "message": f"There is no page at {request.path}."},
+                      status=404)  # fmt: skip
     return json_error(404, "not_found", f"Nothing at {request.path}.")
 
 
-def handler500(request: HttpRequest) -> JsonResponse:
-    """Django's 500 handler: the error is already logged by Django."""
+def handler500(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler: the error is already logged by Django. Under the UI a static HTML page
+    (no template, no database: whatever failed may fail again)."""
+    if _for_browser(request):
+        return HttpResponse(INTERNAL_ERROR_PAGE, status=500, content_type="text/html; charset=utf-8")
     return json_error(500, "internal_error", "An internal error occurred; it has been logged.")

@@ -223,3 +223,172 @@ def test_case_list_filters_and_unknown_pages(browser):
     svg = browser.get("/ui/workflows/LeaveRequest/v1/net0.svg")
     assert svg.headers["Content-Type"] == "image/svg+xml" and svg.content.startswith(b"<svg")
     assert browser.get("/ui/workflows/LeaveRequest/v1/net5.svg").status_code == 404
+
+
+FREE_SPEC = b"""{"id": "notes", "conditions": [
+  {"id": "i", "type": "input", "flows": ["write"]}, {"id": "o", "type": "output"}],
+ "tasks": [{"id": "write", "flows": ["tag"]},
+           {"id": "tag", "flows": ["o"], "outputs": [{"name": "tags", "type": "any"}]}]}"""
+
+# Text the API's JSON parser refuses (knhk.api.limits, strict JSON); the pages must refuse it too,
+# with a form error, never a 500 (RecursionError, an over-long integer, NaN in a JSON column) and
+# never store it (NUL is a 500 on PostgreSQL; 40 levels is beyond MAX_DATA_DEPTH).
+REFUSED_JSON = {
+    "NaN": ('{"x": NaN}', "NaN is not a JSON value"),
+    "Infinity": ('{"x": -Infinity}', "Infinity is not a JSON value"),
+    "overflow": ('{"x": 1e999}', "Infinity is not a JSON value"),
+    "long integer": ('{"x": 1' + "0" * 5000 + "}", "too many digits"),
+    "NUL": ('{"x": "a\\u0000b"}', "NUL characters"),
+    "40 levels": ('{"x": ' + "[" * 40 + "]" * 40 + "}", "Nested deeper than"),
+    "5000 levels": ('{"x": ' + "[" * 5000 + "]" * 5000 + "}", "Nested deeper than"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text, message", REFUSED_JSON.values(), ids=REFUSED_JSON.keys())
+def test_json_the_api_refuses_is_a_form_error_on_every_json_field(browser, text, message):
+    upload(browser, "notes.json", FREE_SPEC)
+    response = browser.post("/ui/workflows/notes/v1/", {"data": text})
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Case.objects.exists()
+
+    browser.post("/ui/workflows/notes/v1/", {"data": ""})
+    write = live_item(Case.objects.get(), "write")
+    response = browser.post(f"/ui/items/{write.id}/", {"data": text})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert browser.post(f"/ui/items/{write.id}/", {"data": '{"x": 1}'}).status_code == 302
+
+    tag = live_item(Case.objects.get(), "tag")
+    value = text.removeprefix('{"x": ').removesuffix("}")
+    response = browser.post(f"/ui/items/{tag.id}/", {"out_tags": value})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert browser.post(f"/ui/items/{tag.id}/", {"out_tags": "plain words"}).status_code == 302
+    assert Case.objects.get().data["tags"] == "plain words"
+
+
+REFUSED_UPLOAD = {**{k: v for k, v in REFUSED_JSON.items() if k != "40 levels"}, "70 levels": ('{"x": ' + "[" * 70 + "]" * 70 + "}", "Nested deeper than 64")}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text, message", REFUSED_UPLOAD.values(), ids=REFUSED_UPLOAD.keys())
+def test_a_json_upload_the_api_would_refuse_is_listed_not_a_500(browser, text, message):
+    response = upload(browser, "odd.json", text.encode())
+    assert response.status_code == 400 and message in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_json_upload_may_start_with_a_byte_order_mark(browser):
+    response = upload(browser, "notes.json", b"\xef\xbb\xbf" + FREE_SPEC)
+    assert response.status_code == 302 and response.headers["Location"] == "/ui/workflows/notes/v1/"
+
+
+MI_SPEC = b"""{"id": "review", "variables": [
+   {"name": "reviewers", "type": "array", "initial": ["ann", "bo"]},
+   {"name": "votes", "type": "array", "initial": []}],
+ "conditions": [{"id": "i", "type": "input", "flows": ["vote"]}, {"id": "o", "type": "output"}],
+ "tasks": [{"id": "vote", "name": "Vote",
+            "multi_instance": {"min": 1, "max": 5, "creation": "static", "query": "reviewers",
+                               "variable": "reviewer", "to": "votes"},
+            "outputs": [{"name": "vote", "type": "string", "required": true}], "flows": ["o"]}]}"""
+
+
+@pytest.mark.django_db
+def test_a_multiple_instance_task_is_started_then_its_instances_are_completed(browser):
+    assert upload(browser, "review.json", MI_SPEC).status_code == 302
+    browser.post("/ui/workflows/review/v1/", {"data": ""})
+    case = Case.objects.get()
+    parent = live_item(case, "vote")
+
+    page = browser.get(f"/ui/items/{parent.id}/").content.decode()
+    assert 'name="out_vote"' not in page  # the parent has no completion form: the engine refuses one
+    assert f'action="/ui/items/{parent.id}/start/"' in page
+    refused = browser.post(f"/ui/items/{parent.id}/", {"out_vote": "yes"})
+    assert refused.status_code == 400 and "start it, then complete each of its instances" in refused.content.decode()
+
+    started = browser.post(f"/ui/items/{parent.id}/start/", follow=True).content.decode()
+    assert "Started Vote: 2 instance(s) offered." in started
+    instances = list(WorkItem.objects.filter(case=case, parent_engine_id=parent.engine_id))
+    assert len(instances) == 2 and 'name="out_vote"' not in started
+    for instance in instances:
+        assert f'href="/ui/items/{instance.id}/"' in started
+        assert browser.post(f"/ui/items/{instance.id}/", {"out_vote": "yes"}).status_code == 302
+    case.refresh_from_db()
+    assert case.state == "completed"
+    done = browser.get(f"/ui/items/{parent.id}/").content.decode()
+    assert "This work item is completed; there is nothing to do." in done and done.count("state-completed") == 3
+
+
+def assert_described_by_ids_exist(page: str) -> int:
+    """Every aria-describedby of the page names elements that exist; returns how many names were checked."""
+    ids = set(re.findall(r'\sid="([^"]+)"', page))
+    named = [name for value in re.findall(r'aria-describedby="([^"]+)"', page) for name in value.split()]
+    missing = [name for name in named if name not in ids]
+    assert not missing, f"aria-describedby names missing ids: {missing}"
+    return len(named)
+
+
+@pytest.mark.django_db
+def test_fields_are_described_by_their_help_and_errors_for_screen_readers(browser, alice):
+    from django.contrib.auth.models import Group
+
+    alice.groups.add(Group.objects.get_or_create(name="manager")[0])
+    upload(browser, "expense.json", ROLE_SPEC)
+    start = browser.post("/ui/workflows/expense/v1/", {"data": "[1"}).content.decode()
+    assert 'aria-invalid="true"' in start and assert_described_by_ids_exist(start) >= 1
+    browser.post("/ui/workflows/expense/v1/", {"data": ""})
+    item = WorkItem.objects.get()
+    page = browser.post(f"/ui/items/{item.id}/", {"out_ok": "perhaps"}).content.decode()
+    assert 'aria-describedby="id_out_ok_helptext id_out_ok_error"' in page
+    assert assert_described_by_ids_exist(page) == 2
+    audit = browser.get("/ui/audit/?since=yesterday").content.decode()
+    assert 'aria-invalid="true"' in audit and assert_described_by_ids_exist(audit) >= 2
+
+
+@pytest.mark.django_db
+def test_an_unknown_page_or_a_bug_under_the_ui_is_an_html_page_not_json(alice):
+    from unittest import mock
+
+    client = Client(raise_request_exception=False)
+    client.force_login(alice)
+    missing = client.get("/ui/no-such-page/")
+    assert missing.status_code == 404 and missing["Content-Type"].startswith("text/html")
+    assert "There is no page at /ui/no-such-page/" in missing.content.decode()
+    with mock.patch("workflows.selectors.spec_list", side_effect=RuntimeError("secret internals")):
+        broken = client.get("/ui/")
+    body = broken.content.decode()
+    assert broken.status_code == 500 and broken["Content-Type"].startswith("text/html")
+    assert "Something went wrong" in body and "secret" not in body and "Traceback" not in body
+    # Outside the UI the answers stay JSON.
+    assert client.get("/no-such-thing").json()["error"]["code"] == "not_found"
+
+
+COMPOSITE_SPEC = b"""{"id": "outer", "conditions": [
+   {"id": "i", "type": "input", "flows": ["sub"]}, {"id": "o", "type": "output"}],
+ "tasks": [{"id": "sub", "name": "Do the inner part", "subnet": "inner", "flows": ["o"]}],
+ "nets": [{"id": "inner", "conditions": [
+     {"id": "ii", "type": "input", "flows": ["work"]}, {"id": "io", "type": "output"}],
+   "tasks": [{"id": "work", "name": "Inner work", "flows": ["io"]}]}]}"""
+
+
+@pytest.mark.django_db
+def test_a_composite_task_is_started_from_the_inbox_and_its_subnet_runs(browser):
+    response = upload(browser, "outer.json", COMPOSITE_SPEC)
+    assert response.status_code == 302, response.content.decode()
+    browser.post("/ui/workflows/outer/v1/", {"data": ""})
+    case = Case.objects.get()
+    sub = live_item(case, "sub")
+    assert sub.kind == "composite"
+    assert f'/ui/items/{sub.id}/start/' in browser.get("/ui/inbox/").content.decode()
+    assert f'href="/ui/items/{sub.id}/"' in browser.get(f"/ui/cases/{case.id}/").content.decode()
+    page = browser.get(f"/ui/items/{sub.id}/").content.decode()
+    assert "starting it runs its subnet" in page and "Output data" not in page
+    assert browser.post(f"/ui/items/{sub.id}/", {"data": "{}"}).status_code == 400
+
+    started = browser.post(f"/ui/items/{sub.id}/start/", follow=True).content.decode()
+    assert "Started Do the inner part: its subnet runs." in started
+    work = live_item(case, "work")
+    assert "subnet running" in browser.get("/ui/inbox/").content.decode()
+    assert f'href="/ui/items/{work.id}/"' in browser.get(f"/ui/items/{sub.id}/").content.decode()
+    assert browser.post(f"/ui/items/{work.id}/", {"data": ""}).status_code == 302
+    case.refresh_from_db()
+    assert case.state == "completed"
