@@ -2,6 +2,10 @@
 
 The id is the one an earlier middleware put on `request.request_id` (the observability request-id
 middleware), else a well-formed `X-Request-ID` header, else a new one; it is echoed in the response.
+
+A state-changing request to the API or the UI that is refused with 403 leaves one `access.denied`
+record (outcome `denied`), written after the response, outside the refused request's (rolled back)
+work.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from audit.context import ANONYMOUS_ACTOR, request_context
+from audit.context import ANONYMOUS_ACTOR, actor_name, request_context
+
+AUDITED_PREFIXES = ("/api/", "/ui/")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -34,4 +41,25 @@ class AuditContextMiddleware:
             response = self.get_response(request)
         if not response.has_header(REQUEST_ID_HEADER):
             response[REQUEST_ID_HEADER] = request_id
+        if (
+            response.status_code == 403
+            and request.method not in SAFE_METHODS
+            and request.path.startswith(AUDITED_PREFIXES)
+        ):
+            _record_denied(request, str(request_id)[:64])
         return response
+
+
+def _record_denied(request: HttpRequest, request_id: str) -> None:
+    from audit.models import Outcome
+    from audit.services import record
+
+    user = getattr(request, "user", None)  # DRF sets it on the Django request once authenticated
+    actor = actor_name(user) if user is not None and user.is_authenticated else ANONYMOUS_ACTOR
+    record(
+        "access.denied",
+        actor=actor,
+        outcome=Outcome.DENIED,
+        request_id=request_id,
+        data={"method": request.method, "path": request.path[:200]},
+    )

@@ -121,3 +121,20 @@ def test_no_record_without_its_change(api_client, workflows, monkeypatch):
     assert not Case.objects.exists()
     assert AuditRecord.objects.count() == before
     assert verify_chain().intact
+
+
+def test_a_refused_change_leaves_one_denied_record_and_changes_nothing(make_user, client_for, workflows):
+    participant = client_for(make_user("pat", "participant"))
+    before = AuditRecord.objects.count()
+    response = participant.post("/api/v1/workflows", {"spec": {"id": "x"}}, format="json")
+    assert response.status_code == 403, response.content
+    denied = list(AuditRecord.objects.filter(seq__gt=before).order_by("seq"))
+    assert [(r.action, r.actor, r.outcome, r.data) for r in denied] == [
+        ("access.denied", "pat", "denied", {"method": "POST", "path": "/api/v1/workflows"})
+    ]
+    assert denied[0].request_id == response["X-Request-ID"]
+    assert WorkflowSpec.objects.filter(spec_id="x").count() == 0
+    assert verify_chain().intact
+    # a refused read is not a change: no record
+    assert participant.get("/api/v1/audit").status_code == 403
+    assert AuditRecord.objects.count() == before + 1
