@@ -123,7 +123,7 @@ def workflow_detail(request: HttpRequest, spec_id: str, version: int | None = No
         "versions": spec_selectors.spec_versions(spec_id),
         "case_counts": sorted(spec_selectors.case_counts(spec).items()),
         "start_form": form,
-    })  # fmt: skip
+    }, status=400 if request.method == "POST" else 200)  # fmt: skip (a POST that got here was refused)
 
 
 @ui_view
@@ -192,7 +192,7 @@ def workflow_upload(request: HttpRequest) -> HttpResponse:
                 for warning in registration.warnings:
                     messages.warning(request, warning)
                 return redirect("ui:workflow-version", spec_id=row.spec_id, version=row.version)
-    status = 400 if context["errors"] else 200
+    status = 400 if request.method == "POST" else 200  # a POST that got here was refused
     return render(request, "ui/workflow_upload.html", context, status=status)
 
 

@@ -136,7 +136,7 @@ def test_an_invalid_upload_shows_its_verification_messages_beside_its_diagram(br
     assert response.status_code == 400 and "Book" in page and 'data-node="Book"' in page
     assert "Not registered: problems found" in page
     wrong_type = upload(browser, "x.txt", b"hello")
-    assert wrong_type.status_code == 200 and "Choose a .yawl, .xml or .json file." in wrong_type.content.decode()
+    assert wrong_type.status_code == 400 and "Choose a .yawl, .xml or .json file." in wrong_type.content.decode()
 
 
 @pytest.mark.django_db
@@ -172,7 +172,7 @@ def test_suspend_resume_cancel_buttons_for_operators_only(browser, make_user):
 def test_invalid_case_data_is_a_form_error(browser):
     upload(browser, "leave_request.yawl", LEAVE_REQUEST.read_bytes())
     response = browser.post("/ui/workflows/LeaveRequest/v1/", {"data": "[1, 2"})
-    assert response.status_code == 200 and "Not valid JSON" in response.content.decode()
+    assert response.status_code == 400 and "Not valid JSON" in response.content.decode()
     response = browser.post("/ui/workflows/LeaveRequest/v1/", {"data": "[1, 2]"})
     assert "must be a JSON object" in response.content.decode()
     assert not Case.objects.exists()
@@ -249,7 +249,7 @@ REFUSED_JSON = {
 def test_json_the_api_refuses_is_a_form_error_on_every_json_field(browser, text, message):
     upload(browser, "notes.json", FREE_SPEC)
     response = browser.post("/ui/workflows/notes/v1/", {"data": text})
-    assert response.status_code == 200 and message in response.content.decode()
+    assert response.status_code == 400 and message in response.content.decode()
     assert not Case.objects.exists()
 
     browser.post("/ui/workflows/notes/v1/", {"data": ""})
