@@ -138,6 +138,7 @@ def _load() -> dict:
         "JWT_SIGNING_KEY": env_secret("WORKFLOW_JWT_SIGNING_KEY", 32),
         "JWT_ACCESS_MINUTES": env_positive_int("WORKFLOW_JWT_ACCESS_MINUTES", 15),
         "JWT_REFRESH_DAYS": env_positive_int("WORKFLOW_JWT_REFRESH_DAYS", 1),
+        "XPATH_TIMEOUT_MS": env_positive_int("WORKFLOW_XPATH_TIMEOUT_MS", 1000),
     }
 
 
@@ -162,6 +163,7 @@ WORKFLOW_SLO_P99_MS: dict[str, int] = {
 }
 WORKFLOW_BREAKER_FAILURES: int = _config["BREAKER_FAILURES"]
 WORKFLOW_BREAKER_RESET_SECONDS: int = _config["BREAKER_RESET_SECONDS"]
+WORKFLOW_XPATH_TIMEOUT_MS: int = _config["XPATH_TIMEOUT_MS"]  # one expression evaluation (knhk.engine.configure)
 
 DEBUG: bool = _config["DEBUG"]
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip() or "knhk-insecure-development-key-change-me"

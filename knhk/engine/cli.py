@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knhk.engine.compile import Executor, SpecInvalid, compile_spec
+from knhk.engine.expressions import configure
 from knhk.engine.importers import json_depth, load_spec_file
 from knhk.engine.runtime import Case, EngineError
 from knhk.engine.spec import SpecError, Specification
@@ -155,6 +156,8 @@ def _start_data(executor: Executor, given: dict[str, Any]) -> dict[str, Any]:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    if args.xpath_timeout_ms is not None:
+        configure(xpath_timeout_ms=args.xpath_timeout_ms)
     spec, messages = _load(args.file)
     errors = list(messages)
     result: SimulationResult | None = None
@@ -241,6 +244,13 @@ def _steps(text: str) -> int:
     return value
 
 
+def _milliseconds(text: str) -> int:
+    value = _steps(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `python -m knhk.engine`."""
     parser = argparse.ArgumentParser(prog="python -m knhk.engine", description="KNHK workflow engine tools")
@@ -255,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="how to pick among competing enabled work items")  # fmt: skip
     simulate.add_argument("--seed", type=int, default=None)
     simulate.add_argument("--max-steps", type=_steps, default=10_000)
+    simulate.add_argument("--xpath-timeout-ms", type=_milliseconds, default=None,
+                          help="time one expression evaluation may take (default 1000)")  # fmt: skip
     simulate.add_argument("--json", action="store_true", help="print one JSON object")
     simulate.set_defaults(handler=_simulate)
     patterns = commands.add_parser("patterns", help="the 43 control-flow patterns and how they are expressed")

@@ -13,6 +13,13 @@ YAWL additions:
   evaluated as if the document's root element had that name.
 
 Use `Expression.value()` (or `to_json_value`) to turn a result into a JSON value.
+
+Budget: one evaluation may take at most `time_budget_ms()` (default 1000 ms, `configure` sets it)
+and build ranges (`1 to N`) of at most MAX_RANGE_ITEMS items in all; beyond that it stops with
+ExpressionError ("expression '...' exceeded its 1000 ms budget"), so a runaway `for` loop fails the
+work item instead of holding a worker. The clock is read each time elementpath copies its dynamic
+context (once per `for`/`some`/`every` iteration, per item a predicate filters, ...), never on
+expressions without such loops.
 """
 
 from __future__ import annotations
@@ -24,11 +31,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
+from time import monotonic
 from typing import Any
 from xml.etree.ElementTree import Element
 
 from elementpath import XPath2Parser, XPathContext, get_node_tree
+from elementpath.datatypes import Integer
 from elementpath.exceptions import ElementPathError
+from elementpath.sequences import xlist
 
 from knhk.engine.types import simple_kind
 
@@ -42,11 +52,93 @@ __all__ = [
     "coerce_text",
     "root_names",
     "rename_root",
+    "configure",
+    "time_budget_ms",
+    "MAX_RANGE_ITEMS",
 ]
 
 
 class ExpressionError(ValueError):
     """An expression that does not parse, or fails when evaluated."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation budget
+# ---------------------------------------------------------------------------------------------
+
+DEFAULT_TIME_BUDGET_MS = 1000
+MAX_RANGE_ITEMS = 1_000_000  # items of all `to` ranges of one evaluation: ~36 MB, a bound on memory
+_time_budget_ms = DEFAULT_TIME_BUDGET_MS
+
+
+def configure(*, xpath_timeout_ms: int | None = None) -> None:
+    """Engine-wide settings (process-wide; the platform passes its WORKFLOW_XPATH_TIMEOUT_MS at
+    start-up): `xpath_timeout_ms`, the time one expression evaluation may take."""
+    global _time_budget_ms
+    if xpath_timeout_ms is not None:
+        if isinstance(xpath_timeout_ms, bool) or not isinstance(xpath_timeout_ms, int) or xpath_timeout_ms < 1:
+            raise ValueError(f"xpath_timeout_ms must be a positive integer, got {xpath_timeout_ms!r}")
+        _time_budget_ms = xpath_timeout_ms
+
+
+def time_budget_ms() -> int:
+    """The time one evaluation may take, in milliseconds."""
+    return _time_budget_ms
+
+
+class _OverBudget(Exception):
+    """Raised inside elementpath when an evaluation exceeds its budget (not an ElementPathError, so
+    elementpath does not catch it); Expression.evaluate turns it into ExpressionError."""
+
+
+class _Budget:
+    """What is left of one evaluation's budget; shared by every copy of its context."""
+
+    __slots__ = ("milliseconds", "deadline", "range_items")
+
+    def __init__(self) -> None:
+        self.milliseconds = _time_budget_ms
+        self.deadline = monotonic() + self.milliseconds / 1000
+        self.range_items = MAX_RANGE_ITEMS
+
+
+class _Context(XPathContext):
+    """An XPath dynamic context that checks the clock whenever elementpath copies it, which it does
+    per iteration of `for`/`some`/`every` and per item of a predicate filter."""
+
+    budget: _Budget
+
+    def __copy__(self) -> XPathContext:
+        if monotonic() > self.budget.deadline:
+            raise _OverBudget(f"exceeded its {self.budget.milliseconds} ms budget")
+        # XPathContext.__copy__ inlined (one Python call less per copy; its slots are pinned by a test)
+        obj = object.__new__(_Context)
+        obj.__dict__.update(self.__dict__)
+        obj.document = self.document
+        obj.root = self.root
+        obj.item = self.item
+        obj.size = self.size
+        obj.position = self.position
+        obj.axis = None
+        obj.namespaces = self.namespaces
+        obj.variables = self.variables
+        return obj
+
+
+# Tokens that iterate: an expression without any is evaluated in a plain context (no clock at all)
+_LOOPING = frozenset(("for", "some", "every", "[", "to"))
+
+
+def _loops(token: Any) -> bool:
+    return any(tk.symbol in _LOOPING for tk in token.iter())
+
+
+def _context(loops: bool, document: Any, variables: dict[str, Any] | None, budget: _Budget | None) -> XPathContext:
+    if not loops or budget is None:
+        return XPathContext(document, variables=variables)
+    context = _Context(document, variables=variables)
+    context.budget = budget
+    return context
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,6 +220,7 @@ class _Part:
     source: str
     token: Any
     constructors: tuple[tuple[str, _Constructor], ...]
+    loops: bool  # has a token that iterates (evaluated with the budget's clock)
 
 
 @dataclass(frozen=True)
@@ -144,8 +237,32 @@ class _Constructor:
 _PLACEHOLDER_FUNCTIONS = ("random1", "random2")
 
 
+class _Parser(XPath2Parser):
+    """XPath 2.0 whose `to` ranges count against the evaluation's budget before they are built."""
+
+
+_Range = _Parser.symbol_table["to"]
+
+
+class _BudgetedRange(_Range):  # type: ignore[misc, valid-type]
+    def evaluate(self, context: Any = None) -> Any:  # elementpath's, counting the items first
+        start, stop = self.get_operands(context, cls=Integer)
+        if start is None or stop is None:
+            return []
+        budget = getattr(context, "budget", None)
+        if budget is not None and stop >= start:
+            budget.range_items -= stop - start + 1
+            if budget.range_items < 0:
+                raise _OverBudget(f"exceeded its budget of {MAX_RANGE_ITEMS:,} range items "
+                                  f"(the range {start} to {stop})")  # fmt: skip
+        return xlist(range(start, stop + 1))
+
+
+_Parser.symbol_table["to"] = _BudgetedRange
+
+
 def _parser(source: str) -> XPath2Parser:
-    parser = XPath2Parser()
+    parser = _Parser()
     for name in _PLACEHOLDER_FUNCTIONS:
         if name in source:
             parser.external_function(lambda: True, name=name, sequence_types=("xs:boolean",))
@@ -215,7 +332,7 @@ class _Scanner:
             raise ExpressionError(f"invalid expression {self.text!r}: {exc}") from exc
         except RecursionError:
             raise ExpressionError(f"invalid expression {self.text!r}: nested too deeply") from None
-        return _Part(source, token, tuple(constructors))
+        return _Part(source, token, tuple(constructors), _loops(token))
 
     def constructor(self, pos: int) -> tuple[_Constructor, int]:
         """Parse `<tag ...>...</tag>` or `<tag .../>` starting at `pos` (which is at `<`)."""
@@ -303,24 +420,24 @@ def _append_text(element: Element, text: str) -> None:
         element.text = (element.text or "") + text
 
 
-def _run(part: _Part, document: Any, variables: dict[str, Any]) -> Any:
+def _run(part: _Part, document: Any, variables: dict[str, Any], budget: _Budget) -> Any:
     if part.constructors:
         variables = dict(variables)
         for name, constructor in part.constructors:
-            variables[name] = _build(constructor, document, variables)
-    return part.token.get_results(XPathContext(document, variables=variables))
+            variables[name] = _build(constructor, document, variables, budget)
+    return part.token.get_results(_context(part.loops, document, variables, budget))
 
 
-def _build(constructor: _Constructor, document: Any, variables: dict[str, Any]) -> Element:
+def _build(constructor: _Constructor, document: Any, variables: dict[str, Any], budget: _Budget) -> Element:
     element = Element(constructor.tag, dict(constructor.attributes))
     for item in constructor.content:
         if isinstance(item, str):
             if item.strip():  # boundary whitespace is dropped, as XQuery does by default
                 _append_text(element, item)
         elif isinstance(item, _Constructor):
-            element.append(_build(item, document, variables))
+            element.append(_build(item, document, variables, budget))
         else:
-            results = _run(item, document, variables)
+            results = _run(item, document, variables, budget)
             previous_atomic = False
             for value in results if isinstance(results, list) else [results]:
                 if isinstance(value, Element):
@@ -367,13 +484,14 @@ def _node_tree(document: Element, root_name: str | None) -> Any:
 class Expression:
     """A compiled XPath 2.0 expression (possibly with XQuery element constructors)."""
 
-    __slots__ = ("text", "_token", "constant", "_part", "_root")
+    __slots__ = ("text", "_token", "constant", "_part", "_root", "_loops")
 
     def __init__(self, text: str, token: Any, constant: Any = None, part: _Part | None = None) -> None:
         self.text = text
         self._token = token
         self.constant = constant  # True/False for `true()`/`false()`, else None
         self._part = part
+        self._loops = token is not None and _loops(token)
         roots = root_names(text) if constant is None else set()
         self._root = next(iter(roots)) if len(roots) == 1 else None
 
@@ -384,9 +502,12 @@ class Expression:
             return self.constant
         try:
             tree = _node_tree(document, self._root)
+            budget = _Budget() if self._loops or self._part is not None else None
             if self._part is not None:
-                return _run(self._part, tree, variables or {})
-            return self._token.get_results(XPathContext(tree, variables=variables))
+                return _run(self._part, tree, variables or {}, budget)
+            return self._token.get_results(_context(self._loops, tree, variables, budget))
+        except _OverBudget as exc:
+            raise ExpressionError(f"expression {self.text!r} {exc}") from None
         except (ElementPathError, TypeError, ValueError, ArithmeticError, KeyError) as exc:
             raise ExpressionError(f"expression {self.text!r} failed: {exc}") from exc
         except RecursionError:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from knhk.engine.cli import main
+from knhk.engine.expressions import configure
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -237,3 +238,18 @@ def test_simulate_routing_loop_at_case_start_is_a_failed_run_not_an_invalid_spec
     assert code == 3 and "outcome: failed" in out and "routing tasks loop without end" in out
     code, out = run(capsys, "simulate", path, "--json")
     assert code == 3 and json.loads(out)["status"] == "failed"
+
+
+def test_simulate_ends_a_runaway_query_with_the_item_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    query = "for $i in 1 to 1000 return for $j in 1 to 1000 return for $k in 1 to 1000 return $k"
+    document = net([{"id": "A", "flows": ["end"], "multi_instance": {"min": 1, "query": query, "variable": "n"}}])
+    path = write(tmp_path, document)
+    try:
+        code, out = run(capsys, "simulate", path, "--xpath-timeout-ms", "30")
+    finally:
+        configure(xpath_timeout_ms=1000)
+    assert code == 3 and "outcome: deadlocked" in out
+    assert f"work item of task 'A' failed: task 'A': splitting query: expression '{query}' exceeded its 30 ms budget" in out
+    with pytest.raises(SystemExit) as exited:
+        main(["simulate", path, "--xpath-timeout-ms", "0"])
+    assert exited.value.code == 2 and "--xpath-timeout-ms: must be 1 or more" in capsys.readouterr().err

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from xml.etree.ElementTree import tostring
 
 import pytest
+from elementpath import XPathContext
 
+from knhk.engine import expressions
 from knhk.engine.expressions import (
     ExpressionError,
     compile_expression,
@@ -155,3 +158,78 @@ def test_repeated_children_become_a_list_and_render_back() -> None:
     document = net_document("Net", data)
     assert element_to_json(document) == data
     assert document.find("empty").text is None  # an empty string is an element without text
+
+
+# ---------------------------------------------------------------------------- evaluation budget
+
+
+@pytest.fixture
+def budget_ms():
+    """Set the evaluation time budget for one test (restored after it)."""
+    previous = expressions.time_budget_ms()
+    yield lambda milliseconds: expressions.configure(xpath_timeout_ms=milliseconds)
+    expressions.configure(xpath_timeout_ms=previous)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "count(for $i in 1 to 1000000 return $i)",
+        "string-join(for $i in 1 to 1000000 return 'a', '')",
+        "count(for $i in 1 to 1000 return for $j in 1 to 1000 return for $k in 1 to 1000 return ())",
+        "some $i in 1 to 1000000 satisfies $i < 0",
+        "every $i in 1 to 1000000 satisfies $i > 0",
+        "count((1 to 1000000)[. mod 2 = 0])",
+        "<x>{count(for $i in 1 to 1000 return for $j in 1 to 1000 return $j)}</x>",
+    ],
+)
+def test_a_loop_over_the_time_budget_is_an_expression_error(document, budget_ms, text: str) -> None:
+    budget_ms(30)
+    started = time.monotonic()
+    with pytest.raises(ExpressionError) as error:
+        compile_expression(text).evaluate(document)
+    assert str(error.value) == f"expression {text!r} exceeded its 30 ms budget"
+    assert time.monotonic() - started < 1.5  # the whole loop would take seconds to minutes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "for $i in 1 to 1000000000 return $i",
+        "string-join(for $i in 1 to 100000000 return 'a', '')",
+        "<x>{for $i in 1 to 100000000 return $i}</x>",
+        "count(1 to 1000001)",
+        "for $i in 1 to 1000000, $j in 1 to 1000000 return 1",  # the ranges of one evaluation count together
+    ],
+)
+def test_ranges_over_the_item_budget_fail_before_they_are_built(document, text: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ExpressionError) as error:
+        compile_expression(text).evaluate(document)
+    assert str(error.value).startswith(f"expression {text!r} exceeded its budget of 1,000,000 range items (the range ")
+    assert time.monotonic() - started < 1.0
+
+
+def test_ranges_and_loops_within_the_budget_work(document) -> None:
+    assert compile_expression("1 to 3").evaluate(document) == [1, 2, 3]
+    assert compile_expression("5 to 1").evaluate(document) == []
+    assert compile_expression("() to 3").evaluate(document) == []
+    assert compile_expression("count(1 to 1000000)").evaluate(document) == 1_000_000
+    assert compile_expression("for $i in 1 to 3 return $i * 2").evaluate(document) == [2, 4, 6]
+    expression = compile_expression("sum(for $i in 1 to 1000 return $i)")
+    assert [expression.evaluate(document) for _ in range(3)] == [500500] * 3  # each evaluation has its own budget
+
+
+def test_configure_refuses_a_budget_that_is_not_a_positive_integer(budget_ms) -> None:
+    for bad in (0, -5, 1.5, "100", True):
+        with pytest.raises(ValueError, match="xpath_timeout_ms must be a positive integer"):
+            expressions.configure(xpath_timeout_ms=bad)
+    budget_ms(250)
+    assert expressions.time_budget_ms() == 250
+
+
+def test_the_budgeted_context_copies_what_elementpath_copies() -> None:
+    # _Context.__copy__ inlines XPathContext.__copy__: an elementpath upgrade that changes the context's
+    # slots must be looked at (requirements.lock pins elementpath)
+    assert XPathContext.__slots__ == ("document", "root", "item", "namespaces", "size", "position", "variables",
+                                      "axis", "__dict__")  # fmt: skip

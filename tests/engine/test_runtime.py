@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -698,3 +699,71 @@ def test_executor_cache_is_keyed_by_id_version_and_content() -> None:
         get_executor(spec([{"id": "A"}]), version=1)
     with pytest.raises(SpecError):
         get_executor({"id": "x", "tasks": "nope"}, version=1)
+
+
+# ---------------------------------------------------------------------------- expression budget
+
+SLOW = "count(for $i in 1 to 1000 return for $j in 1 to 1000 return for $k in 1 to 1000 return $k)"  # minutes
+
+
+@pytest.fixture
+def low_budget():
+    """A 30 ms expression budget for one test."""
+    from knhk.engine import expressions
+
+    previous = expressions.time_budget_ms()
+    expressions.configure(xpath_timeout_ms=30)
+    yield
+    expressions.configure(xpath_timeout_ms=previous)
+
+
+def failures(case: Case) -> list[tuple[str, str]]:
+    return [(e.task_id, e.payload["reason"]) for e in case.drain_events() if e.kind == "item_failed"]
+
+
+def test_split_predicate_over_the_budget_fails_the_item(low_budget) -> None:
+    case = start(spec([
+        {"id": "A", "split": "xor", "flows": [{"to": "B", "predicate": f"{SLOW} > 0"}, {"to": "end", "default": True}]},
+        {"id": "B", "flows": ["end"]},
+    ]))  # fmt: skip
+    started = time.monotonic()
+    do(case, "A")
+    assert failures(case) == [("A", f"task 'A': split predicate: expression '{SLOW} > 0' exceeded its 30 ms budget")]
+    assert time.monotonic() - started < 2 and case.status == "deadlocked"  # the case ran on: nothing left
+
+
+def test_mi_splitting_query_over_the_budget_fails_the_item(low_budget) -> None:
+    query = "for $i in 1 to 1000 return for $j in 1 to 1000 return $j"  # the range items would last seconds
+    case = start(mi_spec({"min": 1, "query": query, "variable": "n"}))
+    do(case, "A")
+    case.drain_events()
+    case.start(mi_parent(case))
+    assert failures(case) == [("M", f"task 'M': splitting query: expression '{query}' exceeded its 30 ms budget")]
+    assert not [item for item in case.items.values() if item.parent]
+
+
+def test_mi_splitting_query_with_a_huge_range_fails_the_item_at_once() -> None:
+    query = "for $i in 1 to 1000000000 return $i"
+    case = start(mi_spec({"min": 1, "query": query, "variable": "n"}))
+    do(case, "A")
+    case.drain_events()
+    started = time.monotonic()
+    case.start(mi_parent(case))
+    assert failures(case) == [("M", f"task 'M': splitting query: expression '{query}' exceeded its budget of "
+                                    "1,000,000 range items (the range 1 to 1000000000)")]  # fmt: skip
+    assert time.monotonic() - started < 1
+
+
+def test_output_mapping_over_the_budget_fails_the_item_and_keeps_the_data(low_budget) -> None:
+    case = start(spec([{"id": "A", "flows": ["B"], "output_mappings": [{"query": SLOW, "to": "x"}]},
+                       {"id": "B", "flows": ["end"]}],
+                      variables=[{"name": "x", "type": "integer", "initial": 7}]))  # fmt: skip
+    do(case, "A")
+    assert failures(case) == [("A", f"task 'A': output mapping to 'x': expression '{SLOW}' exceeded its 30 ms budget")]
+    assert case.data == {"x": 7} and case.status == "deadlocked"
+
+
+def test_input_query_over_the_budget_fails_the_item_when_enabled(low_budget) -> None:
+    case = start(spec([{"id": "A", "flows": ["end"], "inputs": [{"name": "n", "query": SLOW}]}]))
+    assert failures(case) == [("A", f"task 'A': input 'n': expression '{SLOW}' exceeded its 30 ms budget")]
+    assert case.status == "deadlocked"

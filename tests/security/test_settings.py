@@ -32,6 +32,7 @@ def test_jwt_lifetimes_and_key_come_from_the_environment():
     ("WORKFLOW_JWT_ACCESS_MINUTES", "0", "WORKFLOW_JWT_ACCESS_MINUTES must be a positive integer"),
     ("WORKFLOW_JWT_REFRESH_DAYS", "soon", "WORKFLOW_JWT_REFRESH_DAYS must be a positive integer"),
     ("WORKFLOW_AUTH_ENABLED", "maybe", "WORKFLOW_AUTH_ENABLED must be a boolean"),
+    ("WORKFLOW_XPATH_TIMEOUT_MS", "0", "WORKFLOW_XPATH_TIMEOUT_MS must be a positive integer"),
 ])
 def test_bad_values_stop_start_up_with_one_line(name, value, message):
     result = _manage("check", **{name: value})
@@ -43,3 +44,11 @@ def test_an_open_api_is_announced_loudly():
     assert result.returncode == 0, result.stderr
     assert "WORKFLOW_AUTH_ENABLED=false: the API is OPEN to anyone" in result.stderr
     assert "OPEN to anyone" not in _manage("check").stderr
+
+
+def test_the_engine_gets_its_expression_time_budget_from_the_environment():
+    show = "from knhk.engine.expressions import time_budget_ms; print(time_budget_ms())"
+    assert _manage("shell", "-c", show).stdout.split()[-1] == "1000"
+    result = _manage("shell", "-c", show, WORKFLOW_XPATH_TIMEOUT_MS="250")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "250"
