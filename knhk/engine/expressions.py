@@ -7,7 +7,9 @@ of the same name. So `amount > 1000` and YAWL's `/Net/amount/text() > 1000` both
 YAWL additions:
 - XQuery direct element constructors, as YAWL mappings write them
   (`<name>{/Net/name/text()}</name>`, nested, with literal text and `if`/`for` inside the braces);
-  the result is an element named by the tag.
+  the result is an element named by the tag. A constructor that references variables bound around
+  it (`for $i in /Net/items/* return <item>{$i/text()}</item>`) is built where the XPath evaluates
+  it, once per iteration with the variables bound; one that references none is built once, before.
 - Root-name independence: YAWL names a data document after its net or decomposition (`/Overall/...`)
   and Beta files use `/data/...`. An expression whose absolute paths all start at one root name is
   evaluated as if the document's root element had that name.
@@ -215,12 +217,16 @@ def _decode_entities(text: str) -> str:
 
 @dataclass(frozen=True)
 class _Part:
-    """An XPath expression plus the element constructors it references as `$knhk_cN` variables."""
+    """An XPath expression plus the element constructors it references: those without free variables
+    as `$knhk_cN` variables, built before it runs; the others as `knhk_construct(N)` calls, built where
+    the XPath evaluates them (once per iteration of an enclosing `for`, with its variables bound)."""
 
     source: str
     token: Any
     constructors: tuple[tuple[str, _Constructor], ...]
-    loops: bool  # has a token that iterates (evaluated with the budget's clock)
+    loops: bool  # has a token that iterates or builds (evaluated with the budget's clock)
+    builds: bool  # has `knhk_construct(N)` calls
+    free: frozenset[str]  # variables it references that it does not bind itself
 
 
 @dataclass(frozen=True)
@@ -230,6 +236,7 @@ class _Constructor:
     tag: str
     attributes: tuple[tuple[str, str], ...]
     content: tuple[str | _Part | _Constructor, ...]
+    free: frozenset[str]  # variables its enclosed expressions reference and do not bind
 
 
 # Placeholder predicates of YAWL's own test specifications; YAWL never defined them, they are
@@ -260,6 +267,46 @@ class _BudgetedRange(_Range):  # type: ignore[misc, valid-type]
 
 _Parser.symbol_table["to"] = _BudgetedRange
 
+# `knhk_construct(N)`: the part's Nth constructor with free variables, built when evaluated (the
+# scanner writes the call in the constructor's place and attaches the constructor to the token)
+_CONSTRUCT = "knhk_construct"
+_Construct = _Parser.function(_CONSTRUCT, nargs=1, sequence_types=("xs:integer", "element()"))
+
+
+def _evaluate_construct(self: Any, context: Any = None) -> Any:
+    if context is None:
+        raise self.missing_context()
+    element = _build(self.constructor, context.root, context.variables, getattr(context, "budget", None))
+    return context.get_context_item(element)
+
+
+_Construct.evaluate = _evaluate_construct
+_BINDERS = frozenset(("for", "some", "every"))
+
+
+def _variable_name(token: Any) -> str:
+    name = token[0]
+    return str(name.value) if name.symbol != ":" else f"{name[0].value}:{name[1].value}"
+
+
+def _free_variables(token: Any, bound: frozenset[str] = frozenset()) -> set[str]:
+    """Variables `token` references that are not in `bound` nor bound by its own `for`/`some`/`every`."""
+    symbol = token.symbol
+    if symbol == "$":
+        name = _variable_name(token)
+        return set() if name in bound else {name}
+    if symbol == _CONSTRUCT:
+        return set(token.constructor.free - bound)
+    free: set[str] = set()
+    if symbol in _BINDERS and len(token) >= 3 and token[0].symbol == "$":
+        for k in range(0, len(token) - 1, 2):  # ($var, in-expression) pairs, then the body
+            free |= _free_variables(token[k + 1], bound)
+            bound = bound | {_variable_name(token[k])}
+        return free | _free_variables(token[-1], bound)
+    for child in token:
+        free |= _free_variables(child, bound)
+    return free
+
 
 def _parser(source: str) -> XPath2Parser:
     parser = _Parser()
@@ -283,6 +330,7 @@ class _Scanner:
         text, n = self.text, len(self.text)
         out: list[str] = []
         constructors: list[tuple[str, _Constructor]] = []
+        dynamic: list[_Constructor] = []
         depth = 0
         i = pos
         while i < n:
@@ -298,32 +346,38 @@ class _Scanner:
                 continue
             if char == "<" and i + 1 < n and _NAME_START.match(text[i + 1]) and self._operand_expected(out):
                 constructor, i = self.constructor(i)
-                name = f"knhk_c{len(constructors)}"
-                constructors.append((name, constructor))
-                out.append(f"${name}")
+                if constructor.free:  # built where it is evaluated (per `for` iteration)
+                    out.append(f"{_CONSTRUCT}({len(dynamic)})")
+                    dynamic.append(constructor)
+                else:  # built once, before the XPath runs
+                    name = f"knhk_c{len(constructors)}"
+                    constructors.append((name, constructor))
+                    out.append(f"${name}")
                 continue
             if char in "([{":
                 depth += 1
             elif char in ")]}":
                 if depth == 0:
                     if char == stop:
-                        return self._part("".join(out), constructors, i), i + 1
+                        return self._part("".join(out), constructors, dynamic, i), i + 1
                     raise self.fail(i, f"unbalanced {char!r}")
                 depth -= 1
             out.append(char)
             i += 1
         if stop is not None:
             raise self.fail(n, f"missing {stop!r}")
-        return self._part("".join(out), constructors, n), n
+        return self._part("".join(out), constructors, dynamic, n), n
 
     @staticmethod
     def _operand_expected(out: list[str]) -> bool:
         before = "".join(out[-40:]).rstrip()
         return not before or before[-1] in "(,{[" or bool(_OPERAND_KEYWORDS.search(before))
 
-    def _part(self, source: str, constructors: list[tuple[str, _Constructor]], pos: int) -> _Part:
+    def _part(
+        self, source: str, constructors: list[tuple[str, _Constructor]], dynamic: list[_Constructor], pos: int
+    ) -> _Part:
         if not source.strip():
-            if constructors:
+            if constructors or dynamic:
                 raise self.fail(pos, "empty expression")
             source = "()"
         try:
@@ -332,7 +386,17 @@ class _Scanner:
             raise ExpressionError(f"invalid expression {self.text!r}: {exc}") from exc
         except RecursionError:
             raise ExpressionError(f"invalid expression {self.text!r}: nested too deeply") from None
-        return _Part(source, token, tuple(constructors), _loops(token))
+        calls = [tk for tk in token.iter() if tk.symbol == _CONSTRUCT]
+        for call in calls:
+            index = call[0].value if call[0].symbol == "(integer)" else None
+            if not isinstance(index, int) or not 0 <= index < len(dynamic):
+                raise self.fail(pos, f"{_CONSTRUCT}() is reserved")
+            call.constructor = dynamic[index]
+        if len(calls) != len(dynamic):
+            raise self.fail(pos, f"{_CONSTRUCT}() is reserved")
+        free = _free_variables(token) - {name for name, _ in constructors}
+        builds = bool(dynamic)
+        return _Part(source, token, tuple(constructors), builds or _loops(token), builds, frozenset(free))
 
     def constructor(self, pos: int) -> tuple[_Constructor, int]:
         """Parse `<tag ...>...</tag>` or `<tag .../>` starting at `pos` (which is at `<`)."""
@@ -347,7 +411,7 @@ class _Scanner:
             while i < n and text[i].isspace():
                 i += 1
             if text.startswith("/>", i):
-                return _Constructor(tag, tuple(attributes), ()), i + 2
+                return _Constructor(tag, tuple(attributes), (), frozenset()), i + 2
             if text.startswith(">", i):
                 i += 1
                 break
@@ -373,7 +437,8 @@ class _Scanner:
                 if not end or end.group(1) != tag:
                     raise self.fail(i, f"expected </{tag}>")
                 flush()
-                return _Constructor(tag, tuple(attributes), tuple(content)), end.end()
+                free = frozenset().union(*(part.free for part in content if not isinstance(part, str)))
+                return _Constructor(tag, tuple(attributes), tuple(content), free), end.end()
             char = text[i]
             if text.startswith("{{", i) or text.startswith("}}", i):
                 buffer.append(char)
@@ -420,7 +485,7 @@ def _append_text(element: Element, text: str) -> None:
         element.text = (element.text or "") + text
 
 
-def _run(part: _Part, document: Any, variables: dict[str, Any], budget: _Budget) -> Any:
+def _run(part: _Part, document: Any, variables: dict[str, Any], budget: _Budget | None) -> Any:
     if part.constructors:
         variables = dict(variables)
         for name, constructor in part.constructors:
@@ -428,7 +493,7 @@ def _run(part: _Part, document: Any, variables: dict[str, Any], budget: _Budget)
     return part.token.get_results(_context(part.loops, document, variables, budget))
 
 
-def _build(constructor: _Constructor, document: Any, variables: dict[str, Any], budget: _Budget) -> Element:
+def _build(constructor: _Constructor, document: Any, variables: dict[str, Any], budget: _Budget | None) -> Element:
     element = Element(constructor.tag, dict(constructor.attributes))
     for item in constructor.content:
         if isinstance(item, str):
@@ -548,7 +613,7 @@ def compile_expression(text: str) -> Expression:
     if not stripped:
         raise ExpressionError("empty expression")
     part, _ = _Scanner(stripped).xpath(0, None)
-    if part.constructors:
+    if part.constructors or part.builds:
         return Expression(text, part.token, part=part)
     return Expression(text, part.token)
 

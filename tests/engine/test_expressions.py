@@ -99,6 +99,65 @@ def test_splitting_query_yields_one_item_per_element(document) -> None:
     assert [element.tag for element in result] == ["stub", "stub", "stub"]
 
 
+# ---------------------------------------------------------------------------- constructors in `for` bodies
+
+STOCK = {"items": {"item": [{"name": "bolt", "qty": 3}, {"name": "nut", "qty": 5}]}, "tags": {"t": ["x", "y"]}}
+
+
+@pytest.fixture
+def stock():
+    return net_document("Net", STOCK)
+
+
+def test_constructor_in_a_for_body_is_built_per_item_with_the_variable_bound(stock) -> None:
+    text = "for $i in /Net/tags/* return <item>{$i/text()}</item>"
+    result = compile_expression(text).evaluate(stock)
+    assert [tostring(element, encoding="unicode") for element in result] == ["<item>x</item>", "<item>y</item>"]
+    assert compile_expression(text).value(stock) == ["x", "y"]
+
+
+def test_nested_constructors_in_a_for_body_see_the_variable(stock) -> None:
+    text = "for $i in /Net/items/* return <o><n>{$i/name/text()}</n><q>{$i/qty/text()}</q></o>"
+    assert compile_expression(text).value(stock) == [{"n": "bolt", "q": "3"}, {"n": "nut", "q": "5"}]
+    nested_for = "for $i in /Net/items/* return for $t in /Net/tags/* return <p>{$i/name/text()}-{$t/text()}</p>"
+    assert compile_expression(nested_for).value(stock) == ["bolt-x", "bolt-y", "nut-x", "nut-y"]
+
+
+def test_for_with_two_variables_returning_a_constructor(stock) -> None:
+    text = "for $i in /Net/items/*, $t in /Net/tags/* return <p n='1'>{$i/name/text()}{$t/text()}</p>"
+    assert compile_expression(text).value(stock) == ["boltx", "bolty", "nutx", "nuty"]
+
+
+def test_for_constructor_inside_an_outer_constructor(stock) -> None:
+    text = "<list>{for $v in /Net/items/* return <x><n>{$v/name/text()}</n></x>}</list>"
+    assert compile_expression(text).value(stock) == {"x": [{"n": "bolt"}, {"n": "nut"}]}
+    # the outer constructor binds nothing from outside: it is still built once, before the XPath runs
+    part = compile_expression(text)._part
+    assert part is not None and not part.builds and part.constructors[0][1].free == frozenset()
+
+
+def test_constructed_sequence_is_an_xpath_value(stock) -> None:
+    assert compile_expression("count(for $i in /Net/items/* return <x>{$i/qty/text()}</x>)").evaluate(stock) == 2
+    text = "sum((for $i in /Net/items/* return <x><y>{$i/qty/text()}</y></x>)/y)"
+    assert compile_expression(text).evaluate(stock) == 8
+    assert compile_expression("for $i in (1, 2) return <a>{$i * 10}</a>").value(stock) == ["10", "20"]
+
+
+def test_constructor_with_an_outside_variable_is_built_with_it(stock) -> None:
+    assert compile_expression("<a>{$n + 1}</a>").evaluate(stock, {"n": 4})[0].text == "5"
+
+
+def test_unknown_variable_in_a_for_constructor_is_an_expression_error(stock) -> None:
+    text = "for $i in /Net/tags/* return <item>{$j/text()}</item>"
+    with pytest.raises(ExpressionError, match=r"failed: .*unknown variable 'j'"):
+        compile_expression(text).evaluate(stock)
+
+
+def test_the_constructor_function_is_reserved() -> None:
+    with pytest.raises(ExpressionError, match=r"knhk_construct\(\) is reserved"):
+        compile_expression("knhk_construct(0)")
+
+
 def test_root_name_is_independent_of_the_document_root(document) -> None:
     # a completed mapping names the decomposition (/Approve/...) while the engine may name the task
     output = net_document("Approve_Purchase_Order_1901", {"POApproval": "true"})
@@ -181,6 +240,8 @@ def budget_ms():
         "every $i in 1 to 1000000 satisfies $i > 0",
         "count((1 to 1000000)[. mod 2 = 0])",
         "<x>{count(for $i in 1 to 1000 return for $j in 1 to 1000 return $j)}</x>",
+        "for $i in 1 to 1000000 return <x>{$i}</x>",  # a constructor per item
+        "<l>{for $i in 1 to 1000 return <x>{count(for $j in 1 to 10000 return $j + $i)}</x>}</l>",
     ],
 )
 def test_a_loop_over_the_time_budget_is_an_expression_error(document, budget_ms, text: str) -> None:
@@ -200,6 +261,7 @@ def test_a_loop_over_the_time_budget_is_an_expression_error(document, budget_ms,
         "<x>{for $i in 1 to 100000000 return $i}</x>",
         "count(1 to 1000001)",
         "for $i in 1 to 1000000, $j in 1 to 1000000 return 1",  # the ranges of one evaluation count together
+        "for $i in 1 to 999999 return <x>{$i to $i + 5}</x>",  # ... also those of the constructors it builds
     ],
 )
 def test_ranges_over_the_item_budget_fail_before_they_are_built(document, text: str) -> None:

@@ -460,6 +460,31 @@ def test_mi_instances_from_data_with_threshold_withdraws_the_rest() -> None:
     assert enabled(case) == ["B"]
 
 
+def test_mi_splitting_query_constructing_an_element_per_item() -> None:
+    """YAWL's usual splitting query: a `for` whose body constructs each instance's element."""
+    query = "for $i in /Net/people/* return <who>{$i/text()}</who>"
+    case = start(mi_spec({"min": 1, "max": 5, "query": query, "variable": "who"},
+                         [{"name": "people", "type": "object", "usage": "input"}]),
+                 {"people": {"person": ["ann", "bob", "cy"]}})  # fmt: skip
+    do(case, "A")
+    parent = mi_parent(case)
+    case.start(parent)
+    children = [item for item in case.items.values() if item.parent == parent]
+    assert [child.data["who"] for child in children] == ["ann", "bob", "cy"]
+
+
+def test_mi_splitting_query_with_nested_constructors_gives_each_instance_an_object() -> None:
+    query = "for $l in /Net/order/* return <line><n>{$l/name/text()}</n><q>{$l/qty/text()}</q></line>"
+    order = {"line": [{"name": "bolt", "qty": 3}, {"name": "nut", "qty": 5}]}
+    case = start(mi_spec({"min": 1, "query": query, "variable": "line"},
+                         [{"name": "order", "type": "object", "usage": "input"}]), {"order": order})  # fmt: skip
+    do(case, "A")
+    parent = mi_parent(case)
+    case.start(parent)
+    children = [item for item in case.items.values() if item.parent == parent]
+    assert [child.data["line"] for child in children] == [{"n": "bolt", "q": "3"}, {"n": "nut", "q": "5"}]
+
+
 def test_mi_without_query_creates_min_instances_and_all_must_complete() -> None:
     case = start(mi_spec({"min": 3, "max": 3}))
     do(case, "A")
@@ -734,6 +759,16 @@ def test_split_predicate_over_the_budget_fails_the_item(low_budget) -> None:
 
 def test_mi_splitting_query_over_the_budget_fails_the_item(low_budget) -> None:
     query = "for $i in 1 to 1000 return for $j in 1 to 1000 return $j"  # the range items would last seconds
+    case = start(mi_spec({"min": 1, "query": query, "variable": "n"}))
+    do(case, "A")
+    case.drain_events()
+    case.start(mi_parent(case))
+    assert failures(case) == [("M", f"task 'M': splitting query: expression '{query}' exceeded its 30 ms budget")]
+    assert not [item for item in case.items.values() if item.parent]
+
+
+def test_mi_splitting_query_constructing_elements_over_the_budget_fails_the_item(low_budget) -> None:
+    query = "for $i in 1 to 1000000 return <n>{$i}</n>"  # a constructor per item: seconds
     case = start(mi_spec({"min": 1, "query": query, "variable": "n"}))
     do(case, "A")
     case.drain_events()

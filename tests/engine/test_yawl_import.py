@@ -150,6 +150,22 @@ def test_constructs_verify_and_run(constructs) -> None:
         assert result.trace.count("notify") == 2  # one instance per order line
 
 
+def test_splitting_query_constructing_an_element_per_item_runs() -> None:
+    """A YAWL splitting query whose `for` body is an element constructor (the usual YAWL form)."""
+    xml = (DATA / "constructs-4.0.yawl").read_text()
+    splitting = '<splittingExpression query="for $l in /lines/* return $l" />'
+    assert splitting in xml
+    xml = xml.replace(splitting, '<splittingExpression query="for $l in /lines/* return '
+                                 '&lt;line&gt;{upper-case($l/text())}&lt;/line&gt;" />')  # fmt: skip
+    imported = import_yawl_bytes(xml.encode())
+    notify = by_id(imported["tasks"], "notify")["multi_instance"]
+    assert notify["query"] == "for $l in (/Main/order/lines)/* return <line>{upper-case($l/text())}</line>"
+    result = run_case(compile_spec(imported), {"customer": "Ann", "amount": 2000})
+    assert result.status == "completed" and result.trace.count("notify") == 2
+    # each instance got its constructed line (the simulation completes it with its input value)
+    assert result.data["results"] == ["APPLES", "PEARS"]
+
+
 # ---------------------------------------------------------------------------- Beta
 
 
