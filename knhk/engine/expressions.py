@@ -503,14 +503,17 @@ def _build(constructor: _Constructor, document: Any, variables: dict[str, Any], 
             element.append(_build(item, document, variables, budget))
         else:
             results = _run(item, document, variables, budget)
-            previous_atomic = False
+            atomics: list[str] = []  # a run of atomic values becomes one text, space-separated
             for value in results if isinstance(results, list) else [results]:
                 if isinstance(value, Element):
+                    if atomics:
+                        _append_text(element, " ".join(atomics))
+                        atomics.clear()
                     element.append(value)
-                    previous_atomic = False
                 elif value is not None:
-                    _append_text(element, (" " if previous_atomic else "") + _format_atomic(value))
-                    previous_atomic = True
+                    atomics.append(_format_atomic(value))
+            if atomics:  # joined once: appending each value to the text would be quadratic
+                _append_text(element, " ".join(atomics))
     return element
 
 

@@ -153,6 +153,15 @@ def test_unknown_variable_in_a_for_constructor_is_an_expression_error(stock) -> 
         compile_expression(text).evaluate(stock)
 
 
+def test_a_long_sequence_of_atomic_values_becomes_one_text_in_linear_time(stock) -> None:
+    started = time.monotonic()
+    element = compile_expression("<x>{1 to 500000}</x>").evaluate(stock)[0]
+    assert element.text.startswith("1 2 3 ") and element.text.endswith(" 500000")
+    assert time.monotonic() - started < 2  # appending value by value took half a minute
+    mixed = compile_expression("<x>{(1, 2, <y/>, 3, 4)}-{5}</x>").evaluate(stock)[0]
+    assert tostring(mixed, encoding="unicode") == "<x>1 2<y />3 4-5</x>"
+
+
 def test_the_constructor_function_is_reserved() -> None:
     with pytest.raises(ExpressionError, match=r"knhk_construct\(\) is reserved"):
         compile_expression("knhk_construct(0)")
