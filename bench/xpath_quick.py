@@ -3,7 +3,8 @@
     PYTHONPATH=. .venv/bin/python -m bench.xpath_quick [--rounds N]
 
 Flow predicates, a path predicate, an MI splitting query with `for` (over items, over a range), an element
-constructor with a `for` inside, a mapping; each against a small net document (as a case's net data).
+constructor with a `for` inside, a mapping, an MI splitting query constructing an element per item (20 items);
+each against a small net document (as a case's net data).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ EXPRESSIONS = {
     "mi-range": "for $i in 1 to /Net/count return $i * 2",
     "constructor-for": "<names>{for $i in /Net/items return $i/name/text()}</names>",
     "mapping": "<total>{sum(/Net/items/qty)}</total>",
+    "mi-for-constructor": "for $i in /Net/items return <o><n>{$i/name/text()}</n><q>{$i/qty/text()}</q></o>",
 }
 
 
