@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -276,7 +277,7 @@ _Construct = _Parser.function(_CONSTRUCT, nargs=1, sequence_types=("xs:integer",
 def _evaluate_construct(self: Any, context: Any = None) -> Any:
     if context is None:
         raise self.missing_context()
-    element = _build(self.constructor, context.root, context.variables, getattr(context, "budget", None))
+    element = _build(self.constructor, context.root, context.variables, getattr(context, "budget", None), context)
     return context.get_context_item(element)
 
 
@@ -485,7 +486,17 @@ def _append_text(element: Element, text: str) -> None:
         element.text = (element.text or "") + text
 
 
-def _run(part: _Part, document: Any, variables: dict[str, Any], budget: _Budget | None) -> Any:
+def _run(
+    part: _Part, document: Any, variables: dict[str, Any], budget: _Budget | None, base: Any = None
+) -> Any:
+    if base is not None:  # inside a constructor built during the XPath: a copy of its context, refocused
+        context = copy(base)  # (its variables, budget and current time; a budgeted copy reads the clock)
+        context.item, context.position, context.size = context.root, 1, 1
+        if part.constructors:
+            context.variables = dict(context.variables)
+            for name, constructor in part.constructors:
+                context.variables[name] = context.get_value(_build(constructor, document, variables, budget, base))
+        return part.token.get_results(context)
     if part.constructors:
         variables = dict(variables)
         for name, constructor in part.constructors:
@@ -493,16 +504,18 @@ def _run(part: _Part, document: Any, variables: dict[str, Any], budget: _Budget 
     return part.token.get_results(_context(part.loops, document, variables, budget))
 
 
-def _build(constructor: _Constructor, document: Any, variables: dict[str, Any], budget: _Budget | None) -> Element:
+def _build(
+    constructor: _Constructor, document: Any, variables: dict[str, Any], budget: _Budget | None, base: Any = None
+) -> Element:
     element = Element(constructor.tag, dict(constructor.attributes))
     for item in constructor.content:
         if isinstance(item, str):
             if item.strip():  # boundary whitespace is dropped, as XQuery does by default
                 _append_text(element, item)
         elif isinstance(item, _Constructor):
-            element.append(_build(item, document, variables, budget))
+            element.append(_build(item, document, variables, budget, base))
         else:
-            results = _run(item, document, variables, budget)
+            results = _run(item, document, variables, budget, base)
             atomics: list[str] = []  # a run of atomic values becomes one text, space-separated
             for value in results if isinstance(results, list) else [results]:
                 if isinstance(value, Element):
