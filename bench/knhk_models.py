@@ -80,7 +80,9 @@ def complete_all(executor: Any, net: Net) -> int:
     case = executor.start_case("bench", None)
     case.drain_events()
     items = case.items
-    start, complete, drain = case.start, case.complete, case.drain_events
+    # the engine's raw drain (plain tuples); drain_events() wraps each in an Event namedtuple
+    start, complete = case.start, case.complete
+    drain = getattr(case, "drain_event_tuples", case.drain_events)
     completed = 0
     while True:
         enabled = [item_id for item_id, item in items.items() if item.state == "enabled"]

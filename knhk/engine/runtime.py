@@ -51,7 +51,7 @@ class Event(NamedTuple):
     payload: dict[str, Any] | None = None
 
 
-_new_event = tuple.__new__
+_as_event = Event._make
 _IDS: list[str] = []
 
 
@@ -205,7 +205,7 @@ class Case:
         self.status = RUNNING
         self.items: dict[str, WorkItem] = {}
         self.root: NetInstance | None = None
-        self.events: list[Event] = []
+        self.events: list[tuple] = []  # (kind, item_id, task_id, net_id, payload): plain tuples, cheap
         self.counter = 0  # work item ids
         self.net_counter = 0  # net instance ids
         self.agenda: deque[WorkItem] = deque()  # enabled routing items waiting to fire
@@ -256,7 +256,14 @@ class Case:
         return result
 
     def drain_events(self) -> list[Event]:
-        """The events since the last drain (and forget them)."""
+        """The events since the last drain (and forget them), as `Event`s."""
+        events = self.events
+        self.events = []
+        return list(map(_as_event, events))
+
+    def drain_event_tuples(self) -> list[tuple]:
+        """The events since the last drain (and forget them), as the plain tuples the engine keeps,
+        `(kind, item_id, task_id, net_id, payload)`: for callers that do not need named fields."""
         events = self.events
         self.events = []
         return events
@@ -291,7 +298,7 @@ class Case:
                 instance.mask ^= bits[condition]  # the bit is set: clear it
         if ctask.rivals:
             self._update(instance, ctask.rivals)
-        self.events.append(_new_event(Event, ("item_started", item_id, item.task, item.net, None)))
+        self.events.append(("item_started", item_id, item.task, item.net, None))
         return item
 
     def _start_general(self, item_id: str) -> WorkItem:
@@ -340,7 +347,7 @@ class Case:
         instance.items[ctask.index] = None
         del self.items[item_id]
         item.state = "completed"
-        self.events.append(_new_event(Event, ("item_completed", item_id, ctask.id, net.id, None)))
+        self.events.append(("item_completed", item_id, ctask.id, net.id, None))
         marking = instance.marking
         if ctask.split == AND:
             for condition in produced:
@@ -377,7 +384,7 @@ class Case:
                 except IndexError:
                     new_id = _item_id(counter)
                 items[index] = self.items[new_id] = WorkItem(new_id, instance, other, instance.data.copy())
-                self.events.append(_new_event(Event, ("item_enabled", new_id, other.id, net.id, None)))
+                self.events.append(("item_enabled", new_id, other.id, net.id, None))
         if items[ctask.index] is None:
             for condition in ctask.preset:
                 if marking[condition]:  # its preset is still marked (a loop): may be enabled again
@@ -475,21 +482,21 @@ class Case:
         assert self.root is not None
         self._end_net(self.root)
         self.status = "cancelled"
-        self.events.append(Event("case_cancelled", None, None, self.root.net.id, None))
+        self.events.append(("case_cancelled", None, None, self.root.net.id, None))
 
     def suspend(self) -> None:
         """Suspend: work items can be neither started nor completed until resume()."""
         if self.status != RUNNING:
             raise EngineError("conflict", f"case {self.id} is {self.status}, not running")
         self.status = "suspended"
-        self.events.append(Event("case_suspended", None, None, None, None))
+        self.events.append(("case_suspended", None, None, None, None))
 
     def resume(self) -> None:
         """Resume a suspended case."""
         if self.status != "suspended":
             raise EngineError("conflict", f"case {self.id} is {self.status}, not suspended")
         self.status = RUNNING
-        self.events.append(Event("case_resumed", None, None, None, None))
+        self.events.append(("case_resumed", None, None, None, None))
 
     def to_state(self) -> dict[str, Any]:
         """Compact JSON-ready state (see `state.to_state`)."""
@@ -522,8 +529,8 @@ class Case:
         self.net_counter += 1
         instance = NetInstance(str(self.net_counter), net, data, parent)
         self.events.append(
-            Event("net_started", parent.id if parent else None, parent.task if parent else None, net.id,
-                  {"instance": instance.id})
+            ("net_started", parent.id if parent else None, parent.task if parent else None, net.id,
+             {"instance": instance.id})
         )  # fmt: skip
         instance.produce(net.input)
         self._update(instance, net.feeds[net.input])
@@ -543,12 +550,12 @@ class Case:
         net_id = instance.net.id
         parent = instance.parent
         self.events.append(
-            Event("net_completed", parent.id if parent else None, parent.task if parent else None, net_id,
-                  {"instance": instance.id})
+            ("net_completed", parent.id if parent else None, parent.task if parent else None, net_id,
+             {"instance": instance.id})
         )  # fmt: skip
         if parent is None:
             self.status = "completed"
-            self.events.append(Event("case_completed", None, None, net_id, None))
+            self.events.append(("case_completed", None, None, net_id, None))
             return
         parent.subnet = None
         output = instance.data
@@ -601,7 +608,7 @@ class Case:
         item = WorkItem(item_id, instance, ctask, data)
         instance.items[ctask.index] = item
         self.items[item_id] = item
-        self.events.append(_new_event(Event, ("item_enabled", item_id, ctask.id, instance.net.id, None)))
+        self.events.append(("item_enabled", item_id, ctask.id, instance.net.id, None))
         if ctask.timer is not None and ctask.timer["trigger"] == "enabled":
             self._set_timer(item)
         if failure is not None:  # it fails once the current change is done (in _settle)
@@ -610,7 +617,7 @@ class Case:
 
     def _set_timer(self, item: WorkItem) -> None:
         item.timer = dict(item.ctask.timer or {})
-        self.events.append(Event("timer_set", item.id, item.task, item.net, dict(item.timer)))
+        self.events.append(("timer_set", item.id, item.task, item.net, dict(item.timer)))
 
     def _input_data(self, instance: NetInstance, ctask: CompiledTask) -> dict[str, Any]:
         """A work item's input data; ExpressionError (naming task and query) if a query fails."""
@@ -668,7 +675,7 @@ class Case:
             item.state = STARTED
             self._fire(item)
         item.state = STARTED
-        self.events.append(_new_event(Event, ("item_started", item.id, item.task, item.net, None)))
+        self.events.append(("item_started", item.id, item.task, item.net, None))
         ctask = item.ctask
         if ctask.timer is not None and ctask.timer["trigger"] == "started":
             self._set_timer(item)
@@ -725,7 +732,7 @@ class Case:
         parent.children[child.id] = child
         parent.created += 1
         self.items[child.id] = child
-        self.events.append(Event("item_enabled", child.id, child.task, child.net, {"parent": parent.id}))
+        self.events.append(("item_enabled", child.id, child.task, child.net, {"parent": parent.id}))
         return child
 
     # ------------------------------------------------------------------ completion
@@ -751,7 +758,7 @@ class Case:
         instance.items[ctask.index] = None
         self.items.pop(item.id, None)
         item.state = "completed"
-        self.events.append(_new_event(Event, ("item_completed", item.id, ctask.id, instance.net.id, None)))
+        self.events.append(("item_completed", item.id, ctask.id, instance.net.id, None))
         self._exit_task(instance, ctask, produced)
 
     def _child_completed(self, child: WorkItem, output: dict[str, Any]) -> None:
@@ -777,7 +784,7 @@ class Case:
             parent.instance.data_changed()
         if mi.to is not None:
             parent.outputs.append(output)
-        self.events.append(Event("item_completed", child.id, child.task, child.net, {"parent": parent.id}))
+        self.events.append(("item_completed", child.id, child.task, child.net, {"parent": parent.id}))
         threshold = mi.threshold if mi.threshold is not None else parent.created
         if parent.completed >= threshold or not parent.children:
             self._mi_completed(parent)
@@ -811,8 +818,8 @@ class Case:
         self.items.pop(parent.id, None)
         parent.state = "completed"
         self.events.append(
-            Event("item_completed", parent.id, ctask.id, instance.net.id,
-                  {"kind": "mi", "instances": parent.created, "completed": parent.completed})
+            ("item_completed", parent.id, ctask.id, instance.net.id,
+             {"kind": "mi", "instances": parent.created, "completed": parent.completed})
         )  # fmt: skip
         self._exit_task(instance, ctask, produced)
 
@@ -924,7 +931,7 @@ class Case:
                 parent.children.pop(item.id, None)
         item.state = _END_STATES.get(event_kind, "withdrawn")
         if self.items.pop(item.id, None) is not None:
-            self.events.append(Event(event_kind, item.id, item.task, item.net, payload))
+            self.events.append((event_kind, item.id, item.task, item.net, payload))
 
     def _drop(self, item: WorkItem, event_kind: str, payload: dict[str, Any] | None) -> None:
         """Cancel or fail an item: an enabled task fires first, so it is not enabled again."""
@@ -942,7 +949,7 @@ class Case:
     def _fail(self, item: WorkItem, reason: str) -> None:
         """A query of this item failed at run time: the item fails (event item_failed with the reason)."""
         if item.ctask.routing:  # a routing item is not in self.items: _withdraw would not say so
-            self.events.append(Event("item_failed", item.id, item.task, item.net, {"reason": reason}))
+            self.events.append(("item_failed", item.id, item.task, item.net, {"reason": reason}))
         self._drop(item, "item_failed", {"reason": reason})
 
     def _force_complete(self, item: WorkItem) -> None:
@@ -1008,4 +1015,4 @@ class Case:
                 if instance.mask & t.preset_mask and instance.items[t.index] is None
             ]
             stuck.extend(name for name in marked + waiting if name not in stuck)
-        self.events.append(Event("case_deadlocked", None, None, root.net.id, {"stuck": stuck}))
+        self.events.append(("case_deadlocked", None, None, root.net.id, {"stuck": stuck}))
