@@ -593,7 +593,7 @@ def _mid_run_row_bytes(outputs: dict[str, list[str]]) -> tuple[int, int, int]:
             continue
         case.complete(item.id, knhk_models.order_fulfillment_output(item.task, item.data, outputs))
         completed += 1
-    state = case.to_state()
+    state = case.to_state(root_data=False)  # as the platform stores it: the root data is the data column
     with psycopg.connect(f"{PG_URL}/{DATABASE}", autocommit=True) as connection:
         connection.execute("CREATE TEMP TABLE mid_run (engine_state jsonb, data jsonb, marking jsonb)")
         connection.execute("INSERT INTO mid_run VALUES (%s, %s, %s)",

@@ -218,7 +218,7 @@ def _sync_items(
 def _write_case_state(case: Case, engine_case: Any, now: datetime) -> None:
     case.state = engine_case.status
     case.data = engine_case.data
-    case.engine_state = engine_case.to_state()
+    case.engine_state = engine_case.to_state(root_data=False)  # the root data is the `data` column
     case.marking = engine_case.marking()
     case.updated_at = now
     if case.state in FINISHED_CASE_STATES and case.completed_at is None:
@@ -373,7 +373,7 @@ def _step_on_item(item_id: Any, action: str, call: Callable[[Any, WorkItem], Non
         if by_person and row.kind == "automated":
             raise Conflict(f"Cannot {action} work item {item_id}: it is automated; a worker runs it.",
                            details={"work_item_id": str(item_id), "kind": row.kind})
-        engine_case = executor_for(case.spec).restore(case.engine_state)
+        engine_case = executor_for(case.spec).restore(case.engine_state, root_data=case.data)
         with operation(f"work_item.{action}", workflow_id=case.spec.spec_id, case_id=case.id, task_id=row.task_id,
                        pattern=task_pattern(task_definition(case.spec, row.net_id, row.task_id))):
             _engine_call(call, engine_case, row)
@@ -438,7 +438,7 @@ def _case_step(case_id: Any, check: Callable[[Case], None], call: Callable[[Any]
         case = _lock_case(case_id=case_id)
         check(case)
         live = _live_rows(case)
-        engine_case = executor_for(case.spec).restore(case.engine_state)
+        engine_case = executor_for(case.spec).restore(case.engine_state, root_data=case.data)
         with operation("case.step", workflow_id=case.spec.spec_id, case_id=case.id):
             _engine_call(call, engine_case)
             return _persist_step(case, engine_case, live, actor=actor)
@@ -507,7 +507,7 @@ def fire_timer(case_id: Any, engine_item_id: str) -> StepResult | None:
             return None
         if row.timer_due_at is not None and row.timer_due_at > timezone.now() + timedelta(seconds=1):
             return None  # rescheduled or early delivery; the later schedule fires it
-        engine_case = executor_for(case.spec).restore(case.engine_state)
+        engine_case = executor_for(case.spec).restore(case.engine_state, root_data=case.data)
         with operation("timer.fire", workflow_id=case.spec.spec_id, case_id=case.id, task_id=row.task_id):
             try:
                 _engine_call(engine_case.timer_expired, engine_item_id)

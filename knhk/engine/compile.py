@@ -366,11 +366,12 @@ class Executor:
 
         return Case.start_new(self, case_id, data)
 
-    def restore(self, state: dict[str, Any]) -> Case:
-        """The case a `Case.to_state()` dict describes (exact round trip)."""
+    def restore(self, state: dict[str, Any], root_data: dict[str, Any] | None = None) -> Case:
+        """The case a `Case.to_state()` dict describes (exact round trip); `root_data` puts back the
+        root net's data of a state saved with `to_state(root_data=False)`."""
         from knhk.engine.state import restore
 
-        return restore(self, state)
+        return restore(self, state, root_data)
 
 
 def compile_spec(spec: Specification | dict[str, Any], version: Any = None) -> Executor:

@@ -498,11 +498,11 @@ class Case:
         self.status = RUNNING
         self.events.append(("case_resumed", None, None, None, None))
 
-    def to_state(self) -> dict[str, Any]:
-        """Compact JSON-ready state (see `state.to_state`)."""
+    def to_state(self, root_data: bool = True) -> dict[str, Any]:
+        """Compact JSON-ready state (see `state.to_state`; `root_data=False` leaves `data` out)."""
         from knhk.engine.state import to_state
 
-        return to_state(self)
+        return to_state(self, root_data)
 
     # ------------------------------------------------------------------ checks
     def _require_running(self) -> None:

@@ -61,11 +61,17 @@ def _item_state(item: WorkItem) -> dict[str, Any]:
     return state
 
 
-def to_state(case: Case) -> dict[str, Any]:
-    """The case as a JSON-ready dict (shares data objects with the case: serialise it before reuse)."""
+def to_state(case: Case, root_data: bool = True) -> dict[str, Any]:
+    """The case as a JSON-ready dict (shares data objects with the case: serialise it before reuse).
+
+    `root_data=False` leaves the root net's data out, for a caller that stores `case.data` on its
+    own (the platform's `data` column); `restore(..., root_data=that data)` puts it back."""
     if case.root is None:
         raise EngineError("invalid", f"case {case.id} has no root net")
     instances = [case.root] + [item.subnet for item in case.items.values() if item.subnet is not None]
+    nets = [_net_state(instance) for instance in instances]
+    if not root_data:
+        del nets[0]["data"]
     return {
         "v": STATE_VERSION,
         "spec": case.executor.spec.id,
@@ -74,15 +80,19 @@ def to_state(case: Case) -> dict[str, Any]:
         "status": case.status,
         "counter": case.counter,
         "net_counter": case.net_counter,
-        "nets": [_net_state(instance) for instance in instances],
+        "nets": nets,
         "items": [_item_state(item) for item in case.items.values()],
     }
 
 
-def restore(executor: Executor, state: dict[str, Any]) -> Case:
-    """The case a `to_state` dict describes; EngineError(code="invalid") if it does not fit."""
+def restore(executor: Executor, state: dict[str, Any], root_data: dict[str, Any] | None = None) -> Case:
+    """The case a `to_state` dict describes; EngineError(code="invalid") if it does not fit.
+    `root_data`: the root net's data, for a state saved with `to_state(case, root_data=False)`."""
     try:
-        return _restore(executor, copy.deepcopy(state))
+        state = copy.deepcopy(state)
+        if root_data is not None and isinstance(state, dict) and state.get("nets") and "data" not in state["nets"][0]:
+            state["nets"][0]["data"] = copy.deepcopy(root_data)
+        return _restore(executor, state)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise EngineError(
             "invalid", f"case state does not fit specification {executor.spec.id!r}: {exc!r}"

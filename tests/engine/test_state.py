@@ -115,3 +115,18 @@ def test_restore_rejects_state_of_another_spec() -> None:
     assert error.value.code == "invalid"
     with pytest.raises(EngineError):
         compile_spec(MIXED).restore({"v": 99})
+
+
+def test_a_state_without_root_data_restores_with_the_data_given() -> None:
+    executor = compile_spec({
+        "id": "d", "variables": [{"name": "n", "type": "integer", "initial": 1, "usage": "both"}],
+        "conditions": [{"id": "i", "type": "input", "flows": ["a"]}, {"id": "o", "type": "output"}],
+        "tasks": [{"id": "a", "flows": ["b"]}, {"id": "b", "flows": ["o"]}],
+    })  # fmt: skip
+    case = executor.start_case("c", {"n": 5})
+    lean = json.loads(json.dumps(case.to_state(root_data=False)))
+    assert "data" not in lean["nets"][0]
+    restored = executor.restore(lean, root_data={"n": 5})
+    assert restored.to_state() == json.loads(json.dumps(case.to_state()))
+    with pytest.raises(EngineError, match="does not fit"):
+        executor.restore(lean)  # the data must come from somewhere
