@@ -50,7 +50,8 @@ def run_case(executor: Any, net: Net, stop_after: tuple[str, int] | None = None)
     data_for = net.data_for
     visits: Counter[str] = Counter()
     case = executor.start_case("bench", None)
-    case.drain_events()
+    drain = getattr(case, "drain_event_tuples", case.drain_events)  # raw tuples, as in complete_all
+    drain()
     while True:
         items = case.items
         enabled = [(item_id, item.task) for item_id, item in items.items() if item.state == "enabled"]
@@ -64,7 +65,7 @@ def run_case(executor: Any, net: Net, stop_after: tuple[str, int] | None = None)
             case.complete(item_id, None if data_for is None else data_for(task_id, visit))
             if stop_after is not None and stop_after == (task_id, visit):
                 return visits, case
-        case.drain_events()
+        drain()
     if case.status != "completed":
         raise RuntimeError(f"KNHK {net.name}: case ended {case.status} with {len(case.items)} live items")
     return visits, case
