@@ -10,10 +10,12 @@ work.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Callable
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from audit.context import ANONYMOUS_ACTOR, actor_name, request_context
@@ -21,6 +23,7 @@ from audit.context import ANONYMOUS_ACTOR, actor_name, request_context
 AUDITED_PREFIXES = ("/api/", "/ui/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
+logger = logging.getLogger("knhk.audit")
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -56,10 +59,8 @@ def _record_denied(request: HttpRequest, request_id: str) -> None:
 
     user = getattr(request, "user", None)  # DRF sets it on the Django request once authenticated
     actor = actor_name(user) if user is not None and user.is_authenticated else ANONYMOUS_ACTOR
-    record(
-        "access.denied",
-        actor=actor,
-        outcome=Outcome.DENIED,
-        request_id=request_id,
-        data={"method": request.method, "path": request.path[:200]},
-    )
+    try:
+        record("access.denied", actor=actor, outcome=Outcome.DENIED, request_id=request_id,
+               data={"method": request.method, "path": request.path[:200]})
+    except DatabaseError as exc:  # the refusal stands (it changed nothing); the miss is logged instead
+        logger.warning("access.denied not recorded (%s): %s %s by %s", exc, request.method, request.path, actor)

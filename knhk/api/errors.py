@@ -12,12 +12,20 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 logger = logging.getLogger("knhk.api")
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable_body() -> dict[str, Any]:
+    return error_body("service_unavailable", "The database is not reachable; nothing was changed. Try again shortly.",
+                      {"retry_after_seconds": DATABASE_RETRY_AFTER_SECONDS})
 
 __all__ = [
     "ApiError",
@@ -113,6 +121,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError(str(exc) or "Malformed request.")
+    elif isinstance(exc, (OperationalError, InterfaceError)):  # the database went away (or timed out)
+        logger.warning("database unavailable: %s", exc)
+        return Response(database_unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
     if isinstance(exc, exceptions.APIException):
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header

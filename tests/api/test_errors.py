@@ -128,3 +128,18 @@ def test_swagger_ui_is_served(api_client):
     response = api_client.get("/api/docs/")
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+@pytest.mark.django_db
+def test_an_unreachable_database_is_a_503_with_retry_after_not_a_500(api_client, monkeypatch):
+    from django.db import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
+
+    monkeypatch.setattr("cases.services.start_case", down)
+    monkeypatch.setattr("cases.api.views.services.start_case", down, raising=False)
+    response = api_client.post("/api/v1/cases", {"spec_id": "anything"}, format="json")
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] == "5"
+    assert response.json()["error"]["code"] == "service_unavailable"

@@ -216,7 +216,7 @@ def test_postgresql_outage_is_503_then_recovers_without_restart(pg_http: httpx.C
         connections.close_all()  # this thread's connection died with the server
 
     assert slowest < 30, f"a request took {slowest:.1f} s"
-    assert not [status for status in answers if status not in (201, 500, 503)], sorted(set(answers))
+    assert not [status for status in answers if status not in (201, 503)], sorted(set(answers))  # never a 500
     # Every 201 is committed; every failed start left nothing behind (no case without its events).
     stored = set(str(pk) for pk in Case.objects.filter(spec__spec_id="outage").values_list("id", flat=True))
     assert set(created) <= stored, "a case answered 201 is missing"
@@ -230,6 +230,6 @@ def test_postgresql_outage_is_503_then_recovers_without_restart(pg_http: httpx.C
         assert WorkItem.objects.filter(case_id=case_id, task_id="A", state="enabled").count() == 1
     print(
         f"\noutage: {len(answers)} requests, {answers.count(201)} committed with 201, "
-        f"{sum(1 for s in answers if s >= 500)} answered 5xx during the outage, {len(unanswered)} committed "
+        f"{answers.count(503)} answered 503 during the outage, {len(unanswered)} committed "
         f"without its answer, readiness during the outage {readiness_during_outage}"
     )
