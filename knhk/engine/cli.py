@@ -75,6 +75,7 @@ def run_case(
     trace: list[str] = []
     stuck: list[str] = []
     errors: list[str] = []
+    failed: list[str] = []  # tasks whose work item failed (a query that failed at run time)
     steps = 0
 
     def collect() -> None:
@@ -84,6 +85,7 @@ def run_case(
             elif event.kind == "case_deadlocked" and event.payload:
                 stuck.extend(event.payload["stuck"])
             elif event.kind == "item_failed" and event.payload:
+                failed.append(event.task_id or "")
                 errors.append(f"work item of task {event.task_id!r} failed: {event.payload.get('reason')}")
 
     collect()
@@ -108,6 +110,9 @@ def run_case(
     collect()
     if status != "step_limit":
         status = case.status
+    if status == "deadlocked" and failed:  # it stopped because a work item failed: say so, and where
+        status = "failed"
+        stuck = [task for task in dict.fromkeys(failed) if task not in stuck] + stuck
     return SimulationResult(
         status=status,
         trace=trace,

@@ -248,8 +248,24 @@ def test_simulate_ends_a_runaway_query_with_the_item_failed(tmp_path: Path, caps
         code, out = run(capsys, "simulate", path, "--xpath-timeout-ms", "30")
     finally:
         configure(xpath_timeout_ms=1000)
-    assert code == 3 and "outcome: deadlocked" in out
+    assert code == 3 and "outcome: failed (stuck: A)" in out
     assert f"work item of task 'A' failed: task 'A': splitting query: expression '{query}' exceeded its 30 ms budget" in out
     with pytest.raises(SystemExit) as exited:
         main(["simulate", path, "--xpath-timeout-ms", "0"])
     assert exited.value.code == 2 and "--xpath-timeout-ms: must be 1 or more" in capsys.readouterr().err
+
+
+def test_simulate_a_failed_work_item_is_failed_not_an_empty_deadlock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failing = net([
+        {"id": "A", "split": "xor", "flows": [{"to": "B", "predicate": 'number(/cli/x) = xs:integer("abc")',
+                                               "ordering": 0},
+                                              {"to": "end", "default": True}]},
+        {"id": "B", "flows": ["end"]},
+    ])  # fmt: skip
+    code, out = run(capsys, "simulate", write(tmp_path, failing), "--json")
+    result = json.loads(out)
+    assert code == 3
+    assert result["status"] == "failed" and result["stuck"] == ["A"] and result["trace"] == []
+    assert result["errors"][0].startswith("work item of task 'A' failed: ") and "abc" in result["errors"][0]
