@@ -25,7 +25,9 @@ def case_list(*, spec_id: str | None = None, state: str | None = None, version: 
 
 def case_detail(case_id: Any) -> Case:
     """A case with its live work items prefetched (as `live_items`)."""
-    live = WorkItem.objects.filter(state__in=LIVE_ITEM_STATES).select_related(*ITEM_RELATED)
+    # the prefetch points each item at `case` itself: joining the case (its engine state and spec)
+    # into every item row would grow with the square of the live items
+    live = WorkItem.objects.filter(state__in=LIVE_ITEM_STATES).select_related("started_by", "completed_by")
     case = (
         Case.objects.select_related("spec").defer("engine_state", "spec__spec")
         .prefetch_related(Prefetch("work_items", queryset=live, to_attr="live_items"))

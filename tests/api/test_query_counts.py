@@ -65,3 +65,22 @@ def test_lists_do_not_grow_with_their_length(operator, django_assert_max_num_que
     with django_assert_max_num_queries(len(statements)):
         response = operator.get(path)
     assert response.status_code == 200 and response.json()["count"] >= 1
+
+
+def test_case_detail_does_not_repeat_the_case_in_every_item_row(api_client, django_assert_max_num_queries):
+    wide = {
+        "id": "wide",
+        "conditions": [{"id": "i", "type": "input", "flows": ["fork"]}, {"id": "o", "type": "output"}],
+        "tasks": [{"id": "fork", "kind": "routing", "flows": [f"t{n}" for n in range(40)]},
+                  *({"id": f"t{n}", "flows": ["join"]} for n in range(40)),
+                  {"id": "join", "join": "and", "flows": ["o"]}],
+    }  # fmt: skip
+    assert api_client.post("/api/v1/workflows", {"spec": wide}, format="json").status_code == 201
+    case_id = api_client.post("/api/v1/cases", {"spec_id": "wide"}, format="json").json()["case_id"]
+    statements = []
+    with connection.execute_wrapper(lambda execute, sql, *rest: statements.append(sql) or execute(sql, *rest)):
+        response = api_client.get(f"/api/v1/cases/{case_id}")
+    assert response.status_code == 200 and len(response.json()["work_items"]) == 40
+    item_queries = [sql for sql in statements if 'FROM "cases_workitem"' in sql]
+    assert item_queries and not [sql for sql in item_queries if "engine_state" in sql], item_queries
+    assert {item["spec_id"] for item in response.json()["work_items"]} == {"wide"}
