@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from cases.models import CaseState
-from knhk.api.limits import MAX_DATA_DEPTH, has_nul, json_depth
+from knhk.api.limits import MAX_DATA_DEPTH, has_nul, has_surrogate, json_depth
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -67,6 +67,8 @@ def parse_json(text: str, *, limit: int = MAX_DATA_DEPTH) -> Any:
         raise ValueError(f"Nested deeper than {limit} levels (objects and arrays).")
     if has_nul(data):
         raise ValueError("Text may not contain NUL characters (\\u0000).")
+    if has_surrogate(data):
+        raise ValueError("Text may not contain lone UTF-16 surrogates (\\ud800-\\udfff).")
     return data
 
 

@@ -5,18 +5,25 @@
 - `max_depth(MAX_DATA_DEPTH)`: serializer validator for case and work item data (400 naming the field).
 - A string (value or key) holding a NUL character (`\u0000`) is a 400 parse error: PostgreSQL's jsonb
   and text columns cannot store it, so it would otherwise be a 500 there (and a different answer on SQLite).
+- So is a lone UTF-16 surrogate (`\ud800`..`\udfff` not in a pair): it is not Unicode text, cannot be
+  encoded as UTF-8, and would fail when the audit record's hash is computed.
 
 Depth: a scalar is 0 levels deep, an object or array one more than its deepest member.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from rest_framework import exceptions, parsers, serializers
 
-__all__ = ["MAX_BODY_DEPTH", "MAX_DATA_DEPTH", "LimitedJSONParser", "json_depth", "max_depth", "has_nul"]
+__all__ = [
+    "MAX_BODY_DEPTH", "MAX_DATA_DEPTH", "LimitedJSONParser", "json_depth", "max_depth", "has_nul", "has_surrogate",
+]  # fmt: skip
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 MAX_DATA_DEPTH = 32  # case data and work item output data
 MAX_BODY_DEPTH = 64  # any JSON body (a specification with its extensions, data inside the body)
@@ -58,6 +65,22 @@ def has_nul(value: Any) -> bool:
     return False
 
 
+def has_surrogate(value: Any) -> bool:
+    """Whether any string of a JSON value (object keys included) holds a lone UTF-16 surrogate."""
+    stack: list[Any] = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            if _SURROGATE.search(current):
+                return True
+        elif isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return False
+
+
 def max_depth(limit: int) -> Callable[[Any], Any]:
     """A serializer validator: the value may nest at most `limit` levels."""
 
@@ -83,4 +106,8 @@ class LimitedJSONParser(parsers.JSONParser):
             raise exceptions.ParseError(f"JSON parse error - nested deeper than {MAX_BODY_DEPTH} levels.")
         if has_nul(value):
             raise exceptions.ParseError("JSON parse error - strings may not contain NUL characters (\\u0000).")
+        if has_surrogate(value):
+            raise exceptions.ParseError(
+                "JSON parse error - strings may not contain lone UTF-16 surrogates (\\ud800-\\udfff)."
+            )
         return value

@@ -239,3 +239,20 @@ def test_unknown_query_parameters_are_named(api_client) -> None:
 def test_malformed_json_bodies_are_400(api_client, body: bytes) -> None:
     response = api_client.post("/api/v1/cases", body, content_type="application/json")
     assert_error(response, 400)
+
+
+@pytest.mark.parametrize("escaped", ["\\ud800", "\\udfff", "a\\udc00b"])
+def test_lone_surrogates_are_400_not_500(api_client, any_data_spec, escaped: str) -> None:
+    case = start_case(api_client, any_data_spec)
+    item = case["work_items"][0]
+    bodies = {
+        "/api/v1/cases": '{"spec_id": "SPEC", "data": {"x": "TEXT"}}'.replace("SPEC", any_data_spec),
+        f"/api/v1/work-items/{item['id']}/complete": '{"data": {"TEXT": 1}}',
+        "/api/v1/workflows": '{"spec": {"id": "s", "name": "TEXT"}}',
+    }
+    for path, body in bodies.items():
+        response = api_client.post(path, body.replace("TEXT", escaped), content_type="application/json")
+        assert_error(response, 400, "parse_error")
+        assert "surrogate" in response.json()["error"]["message"]
+    assert api_client.get(f"/api/v1/cases/{case['case_id']}").json()["state"] == "running"
+    assert api_client.get("/api/v1/cases").json()["count"] == 1
