@@ -248,12 +248,18 @@ def _user_or_none(actor: Any) -> Any:
     return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
-def _enqueue_follow_ups(case: Case, rows: Iterable[WorkItem]) -> None:
-    """Automated items and timers go to Celery once the step is committed."""
+def _enqueue_follow_ups(case: Case, rows: Iterable[WorkItem], engine_items: dict[str, Any]) -> None:
+    """Automated items and timers go to Celery once the step is committed. An automated item whose
+    timer runs from its enabling is a timed task (YAWL): its timer's expiry completes it, no
+    connector runs before."""
     from cases import tasks
 
     for row in rows:
-        if row.state == WorkItemState.ENABLED and row.kind == "automated":
+        if (
+            row.state == WorkItemState.ENABLED
+            and row.kind == "automated"
+            and getattr(engine_items.get(row.engine_id), "timer", None) is None  # timed: its timer decides
+        ):
             transaction.on_commit(lambda pk=row.id: tasks.run_automated_item.delay(str(pk)))
         if row.state in LIVE_ITEM_STATES and row.timer_due_at is not None:
             transaction.on_commit(
@@ -295,7 +301,7 @@ def _persist_step(
         CaseEvent.objects.bulk_create(_event_rows(case, events, _actor_name(actor), acting_item, now, first_seq))
     _audit_step(case, events, actor=actor, acting_item=acting_item, output=output, new_case=new_case, now=now)
     rows = new_rows + changed_rows
-    _enqueue_follow_ups(case, rows)
+    _enqueue_follow_ups(case, rows, engine_case.items)
     return StepResult(case, rows)
 
 

@@ -214,6 +214,8 @@ class CompiledTask:
                 self.timer["duration"] = task.timer.duration
             if task.timer.expiry is not None:
                 self.timer["expiry"] = task.timer.expiry
+            if task.timer.variable is not None:  # trigger and expiry read from the variable at run time
+                self.timer = {"variable": task.timer.variable}
         # (name, compiled query or None, type) | None = the whole net data
         self.inputs = (
             None

@@ -17,6 +17,7 @@ from xml.etree.ElementTree import Element
 from knhk.engine.compile import AND, XOR, CompiledNet, CompiledTask
 from knhk.engine.expressions import ExpressionError, net_document
 from knhk.engine.orjoin import orjoin_enabled
+from knhk.engine.spec import DATETIME_PATTERN, DURATION_PATTERN
 from knhk.engine.types import fields_problem, value_problem
 
 if TYPE_CHECKING:
@@ -104,6 +105,29 @@ def _check_instance_data(item: WorkItem, data: Any) -> None:
         problem = None if data is None or input_types is None else fields_problem(data, input_types, "input")
     if problem is not None:
         raise EngineError("invalid", f"work item {item.id} (task {item.task!r}): {problem}")
+
+
+_YAWL_TRIGGERS = {"OnEnabled": "enabled", "OnExecuting": "started", "enabled": "enabled", "started": "started"}
+
+
+def _resolved_timer(item: WorkItem) -> dict[str, Any]:
+    """The item's timer: the task's, or for a `variable` timer (YAWL netparam) the trigger and expiry
+    the net variable holds now ({"trigger": "OnEnabled", "expiry": "P3D" or a date-time}). A value
+    that is not a timer gives {"trigger": ..., "variable": ..., "invalid": why}: set, never firing."""
+    timer = item.ctask.timer or {}
+    variable = timer.get("variable")
+    if variable is None:
+        return dict(timer)
+    value = item.instance.data.get(variable)
+    if not isinstance(value, dict):
+        return {"trigger": "enabled", "variable": variable, "invalid": f"variable {variable!r} holds no timer"}
+    trigger = _YAWL_TRIGGERS.get(str(value.get("trigger") or "OnEnabled"), "enabled")
+    expiry = str(value.get("expiry") or value.get("duration") or "")
+    if DURATION_PATTERN.match(expiry):
+        return {"trigger": trigger, "duration": expiry, "variable": variable}
+    if DATETIME_PATTERN.match(expiry):
+        return {"trigger": trigger, "expiry": expiry, "variable": variable}
+    return {"trigger": trigger, "variable": variable, "invalid": f"variable {variable!r}: {expiry!r} is no duration or date-time"}
 
 
 class WorkItem:
@@ -609,15 +633,15 @@ class Case:
         instance.items[ctask.index] = item
         self.items[item_id] = item
         self.events.append(("item_enabled", item_id, ctask.id, instance.net.id, None))
-        if ctask.timer is not None and ctask.timer["trigger"] == "enabled":
-            self._set_timer(item)
+        if ctask.timer is not None and (timer := _resolved_timer(item))["trigger"] == "enabled":
+            self._set_timer(item, timer)
         if failure is not None:  # it fails once the current change is done (in _settle)
             item.failure = failure
             self.agenda.append(item)
 
-    def _set_timer(self, item: WorkItem) -> None:
-        item.timer = dict(item.ctask.timer or {})
-        self.events.append(("timer_set", item.id, item.task, item.net, dict(item.timer)))
+    def _set_timer(self, item: WorkItem, timer: dict[str, Any]) -> None:
+        item.timer = timer
+        self.events.append(("timer_set", item.id, item.task, item.net, dict(timer)))
 
     def _input_data(self, instance: NetInstance, ctask: CompiledTask) -> dict[str, Any]:
         """A work item's input data; ExpressionError (naming task and query) if a query fails."""
@@ -677,8 +701,8 @@ class Case:
         item.state = STARTED
         self.events.append(("item_started", item.id, item.task, item.net, None))
         ctask = item.ctask
-        if ctask.timer is not None and ctask.timer["trigger"] == "started":
-            self._set_timer(item)
+        if ctask.timer is not None and (timer := _resolved_timer(item))["trigger"] == "started":
+            self._set_timer(item, timer)
         if item.kind == "mi":
             self._start_instances(item)
         elif ctask.subnet is not None:

@@ -143,6 +143,7 @@ class Timer:
     duration: str | None = None
     expiry: str | None = None
     extensions: dict[str, Any] | None = None
+    variable: str | None = None  # YAWL netparam: trigger and expiry come from this net variable at run time
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +253,7 @@ _INPUT_FIELDS = {"name", "type", "query", "extensions"}
 _OUTPUT_FIELDS = {"name", "type", "required", "extensions"}
 _MAPPING_FIELDS = {"query", "to", "extensions"}
 _MI_FIELDS = {"min", "max", "threshold", "creation", "query", "variable", "aggregate", "to", "extensions"}
-_TIMER_FIELDS = {"trigger", "duration", "expiry", "extensions"}
+_TIMER_FIELDS = {"trigger", "duration", "expiry", "variable", "extensions"}
 _CONNECTOR_FIELDS = {"name", "config", "max_retries", "retry_delay", "extensions"}
 
 _MISSING = object()
@@ -532,12 +533,13 @@ class _Parser:
         )
 
     def timer(self, d: Any, path: str) -> Timer | None:
-        if d is None or not self.obj(d, path, _TIMER_FIELDS, ("trigger",)):
+        if d is None or not self.obj(d, path, _TIMER_FIELDS, ()):
             return None
         duration = self.string(d, "duration", path)
         expiry = self.string(d, "expiry", path)
-        if (duration is None) == (expiry is None):
-            self.error(path, "needs exactly one of duration or expiry")
+        variable = self.string(d, "variable", path)
+        if sum(value is not None for value in (duration, expiry, variable)) != 1:
+            self.error(path, "needs exactly one of duration, expiry or variable")
         if duration is not None and not DURATION_PATTERN.match(duration):
             self.error(_join(path, "duration"), "must be an ISO 8601 duration such as PT30M")
         if expiry is not None and not DATETIME_PATTERN.match(expiry):
@@ -547,6 +549,7 @@ class _Parser:
             duration=duration,
             expiry=expiry,
             extensions=self.extensions(d, path),
+            variable=variable,
         )
 
     def connector(self, d: Any, path: str) -> Connector | None:

@@ -12,11 +12,12 @@ FINISHED = {"completed", "cancelled", "failed", "deadlocked"}
 
 
 def drive_case(call: Request, case_id: str, *, max_steps: int = 500, idle_timeout: float = 30.0,
-               output: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: {}) -> dict[str, Any]:
+               output: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: {},
+               skip: Callable[[dict[str, Any]], bool] = lambda item: False) -> dict[str, Any]:
     """Start each offered MI/composite item, complete each offered manual item, until the case ends.
 
     Automated items are left to the workers; while only they remain, wait up to `idle_timeout`.
-    Returns the final case document.
+    `skip(item)`: items a person leaves alone (the other side of a choice). Returns the final case.
     """
     idle_since: float | None = None
     for _ in range(max_steps):
@@ -24,7 +25,8 @@ def drive_case(call: Request, case_id: str, *, max_steps: int = 500, idle_timeou
         assert status == 200, case
         if case["state"] in FINISHED:
             return case
-        offered = [item for item in case["work_items"] if item["state"] == "enabled" and item["kind"] != "automated"]
+        offered = [item for item in case["work_items"]
+                   if item["state"] == "enabled" and item["kind"] != "automated" and not skip(item)]
         if not offered:
             idle_since = idle_since or time.monotonic()
             assert time.monotonic() - idle_since < idle_timeout, f"case stuck: {case}"

@@ -802,3 +802,46 @@ def test_input_query_over_the_budget_fails_the_item_when_enabled(low_budget) -> 
     case = start(spec([{"id": "A", "flows": ["end"], "inputs": [{"name": "n", "query": SLOW}]}]))
     assert failures(case) == [("A", f"task 'A': input 'n': expression '{SLOW}' exceeded its 30 ms budget")]
     assert case.status == "deadlocked"
+
+
+def _variable_timer_case(deadline: object) -> Case:
+    spec = {
+        "id": "vt",
+        "variables": [{"name": "deadline", "type": "any", "initial": deadline}],
+        "conditions": [{"id": "i", "type": "input", "flows": ["open"]}, {"id": "o", "type": "output"},
+                       {"id": "w", "flows": ["confirm", "timeout"]}],
+        "tasks": [{"id": "open", "flows": ["w"]}, {"id": "confirm", "flows": ["o"]},
+                  {"id": "timeout", "kind": "automated", "timer": {"variable": "deadline"}, "flows": ["o"]}],
+    }  # fmt: skip
+    case = compile_spec(spec).start_case("c", {})
+    (item,) = case.enabled_items()
+    case.start(item.id)
+    case.complete(item.id, {})
+    return case
+
+
+def test_a_timer_read_from_a_net_variable_yawl_netparam() -> None:
+    case = _variable_timer_case({"trigger": "OnEnabled", "expiry": "P3D"})
+    timer_set = [e for e in case.drain_events() if e.kind == "timer_set"]
+    assert [e.task_id for e in timer_set] == ["timeout"]
+    assert timer_set[0].payload == {"trigger": "enabled", "duration": "P3D", "variable": "deadline"}
+    timeout = next(i for i in case.items.values() if i.task == "timeout")
+    case.timer_expired(timeout.id)
+    assert case.status == "completed"
+
+    case = _variable_timer_case({"trigger": "OnEnabled", "expiry": "2027-01-01T00:00:00Z"})
+    assert [e.payload["expiry"] for e in case.drain_events() if e.kind == "timer_set"] == ["2027-01-01T00:00:00Z"]
+
+    case = _variable_timer_case({"trigger": "OnExecuting", "expiry": "PT1H"})  # set when it starts
+    assert not [e for e in case.drain_events() if e.kind == "timer_set"]
+    timeout = next(i for i in case.items.values() if i.task == "timeout")
+    case.start(timeout.id)
+    assert [e.payload["trigger"] for e in case.drain_events() if e.kind == "timer_set"] == ["started"]
+
+
+@pytest.mark.parametrize("deadline", [{"trigger": "OnEnabled", "expiry": "PD"}, None, "soon"])
+def test_a_variable_timer_without_a_usable_value_is_set_but_never_fires(deadline: object) -> None:
+    case = _variable_timer_case(deadline)
+    (timer_set,) = [e for e in case.drain_events() if e.kind == "timer_set"]
+    assert "invalid" in timer_set.payload and timer_set.payload["variable"] == "deadline"
+    assert sorted(i.task for i in case.enabled_items()) == ["confirm", "timeout"]  # the choice stays open

@@ -116,8 +116,8 @@ def test_timers(constructs) -> None:
     tasks = {task["id"]: task for task in constructs["tasks"]}
     assert tasks["escalate"]["timer"] == {"trigger": "enabled", "duration": "PT1H"}
     assert tasks["file"]["timer"] == {"trigger": "started", "expiry": "2027-01-01T00:00:00Z"}
-    # a timer read from a net variable at run time has no static form: kept for export only
-    assert "timer" not in tasks["auto_approve"]
+    # a timer read from a net variable at run time (YAWL netparam): trigger and expiry come from it
+    assert tasks["auto_approve"]["timer"] == {"variable": "deadline"}
     assert tasks["auto_approve"]["extensions"]["yawl"]["timer_netparam"] == "deadline"
 
 

@@ -63,3 +63,34 @@ def _state(case_id: str) -> str | None:
         return Case.objects.get(pk=case_id).state
     except OperationalError:  # the timer thread holds the table just now
         return None
+
+
+DEFERRED_TIMEOUT = {  # confirm within three days, or the timed automated task takes over (YAWL's Order_Timeout)
+    "id": "ops-timeout",
+    "conditions": [{"id": "start", "type": "input", "flows": ["open"]}, {"id": "end", "type": "output"},
+                   {"id": "waiting", "flows": ["confirm", "timeout"]}],
+    "tasks": [{"id": "open", "flows": ["waiting"]},
+              {"id": "confirm", "flows": ["end"]},
+              {"id": "timeout", "kind": "automated", "connector": {"name": "echo", "config": {"output": {}}},
+               "timer": {"trigger": "enabled", "duration": "P3D"}, "flows": ["end"]}],
+}  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_timed_automated_task_waits_for_its_timer_instead_of_running_at_once(api_client, settings):
+    """The timer of an automated task that starts on enabling decides when it completes: its
+    connector is not run at once, so a person can still take the other side of the choice."""
+    assert api_client.post("/api/v1/workflows", {"spec": DEFERRED_TIMEOUT}, format="json").status_code == 201
+    case_id = api_client.post("/api/v1/cases", {"spec_id": "ops-timeout"}, format="json").json()["case_id"]
+    with mock.patch.object(tasks.run_automated_item, "delay") as run_now, \
+         mock.patch.object(tasks, "schedule_timer") as schedule:  # fmt: skip
+        opened = WorkItem.objects.get(case_id=case_id, task_id="open")
+        assert api_client.post(f"/api/v1/work-items/{opened.pk}/complete", {"data": {}}, format="json").status_code == 200
+    assert not run_now.called  # the timed automated item is not dispatched
+    timeout = WorkItem.objects.get(case_id=case_id, task_id="timeout")
+    assert timeout.state == "enabled" and timeout.timer_due_at > timezone.now() + timedelta(days=2)
+    assert schedule.call_args.args[1] == timeout.engine_id
+    confirm = WorkItem.objects.get(case_id=case_id, task_id="confirm")
+    assert api_client.post(f"/api/v1/work-items/{confirm.pk}/complete", {"data": {}}, format="json").status_code == 200
+    assert Case.objects.get(pk=case_id).state == "completed"
+    assert WorkItem.objects.get(pk=timeout.pk).state == "withdrawn"

@@ -50,10 +50,31 @@ def test_orderfulfillment_yawl_imported_over_http_runs_to_completion(http, call,
     spec_id = response.json()["spec_id"]
     status, case = call("POST", "/api/v1/cases", {"spec_id": spec_id, "data": {}})
     assert status == 201, case
-    final = drive_case(call, case["case_id"], idle_timeout=60)
+    # the happy path a client takes (bench.knhk_models): approve, confirm, quote, pay, deliver
+    from bench import knhk_models
+    from knhk.engine.importers import load_spec_file
+
+    outputs = knhk_models.declared_outputs(load_spec_file(shared_dir / "yawl" / "orderfulfillment.yawl"))
+    done: set[str] = set()
+
+    def output(item: dict) -> dict:
+        done.add(item["task_id"])
+        return knhk_models.order_fulfillment_output(item["task_id"], item["data"], outputs)
+
+    def skip(item: dict) -> bool:
+        return item["task_id"] in knhk_models.ORDER_FULFILLMENT_AVOID or (
+            item["task_id"] in knhk_models.ORDER_FULFILLMENT_ONCE and item["task_id"] in done)
+
+    final = drive_case(call, case["case_id"], idle_timeout=60, output=output, skip=skip)
     assert final["state"] == "completed", final
     status, history = call("GET", f"/api/v1/cases/{case['case_id']}/history?page_size=500")
+    if not ("Approve_Purchase_Order_1901" in done and "Process_Shipment_Payment_603" in done):
+        pytest.fail(" | ".join(f'{e["kind"]}:{e["task_id"]}' for e in history["results"][6:]))
     assert history["results"][-1]["kind"] == "case_completed"
+    # the order was confirmed by a person: the timed Order_Timeout task waited (P3D) and was withdrawn
+    timeout = [event["kind"] for event in history["results"] if event["task_id"] == "Order_Timeout_1791"]
+    assert timeout == ["item_enabled", "timer_set", "item_withdrawn"] or \
+        timeout == ["timer_set", "item_enabled", "item_withdrawn"], timeout  # fmt: skip
 
 
 @pytest.mark.postgres

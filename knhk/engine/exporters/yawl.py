@@ -364,8 +364,9 @@ class _Exporter:
     @staticmethod
     def timer(element: Element, task: dict[str, Any], yawl: dict[str, Any]) -> None:
         timer = task.get("timer")
-        if yawl.get("timer_netparam"):
-            _add(_add(element, "timer"), "netparam", yawl["timer_netparam"])
+        netparam = yawl.get("timer_netparam") or (timer.get("variable") if isinstance(timer, dict) else None)
+        if netparam:
+            _add(_add(element, "timer"), "netparam", netparam)
         elif isinstance(timer, dict):
             timer_element = _add(element, "timer")
             _add(timer_element, "trigger", _TRIGGERS.get(str(timer.get("trigger")), "OnEnabled"))

@@ -729,7 +729,8 @@ class _Importer:
             return
         netparam = _text(timer_element, "netparam")
         if netparam:
-            yawl["timer_netparam"] = netparam  # the timer is read from a net variable at run time
+            yawl["timer_netparam"] = netparam
+            task["timer"] = {"variable": netparam}  # trigger and expiry read from the variable at run time
             return
         trigger = _text(timer_element, "trigger") or "OnEnabled"
         if trigger not in _TRIGGERS:
