@@ -123,6 +123,32 @@ def test_schema_still_honours_format_json(api_client):
     assert api_client.get("/api/v1/audit/verify?format=json").status_code == 200
 
 
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/schema/", "/api/schema/?format=json"])
+def test_openapi_views_answer_a_wrong_method_with_a_json_405(client, path, method):
+    """Their own renderers (Swagger UI's HTML template, YAML) rendered the 405 as HTML or YAML."""
+    response = getattr(client, method)(path)
+    error = assert_error(response, 405, "method_not_allowed")
+    assert error["message"] == f'Method "{method.upper()}" not allowed.'
+    assert response["Allow"].startswith("GET, HEAD")
+
+
+def test_swagger_ui_answers_get_and_head_and_options_is_a_405_not_a_500(client):
+    assert client.get("/api/docs/").status_code == 200
+    head = client.head("/api/docs/")
+    assert head.status_code == 200 and head.content == b"" and head["Content-Type"].startswith("text/html")
+    response = client.options("/api/docs/")  # the HTML template renderer cannot render OPTIONS metadata
+    assert_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_openapi_views_answer_an_unsupported_format_with_a_json_400(client, path):
+    error = assert_error(client.get(f"{path}?format=xml"), 400, "invalid")
+    assert set(error["details"]) == {"format"} and "Unsupported format 'xml'" in error["message"]
+    assert client.head("/api/schema/").status_code == 200
+
+
 def test_a_bug_is_a_bare_json_500_without_traceback(api_client):
     with mock.patch("cases.selectors.case_list", side_effect=RuntimeError("secret internals")):
         response = api_client.get("/api/v1/cases")
