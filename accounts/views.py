@@ -19,6 +19,7 @@ from accounts.serializers import (
     TokenRefreshSerializer,
 )
 from accounts.services import grant_right, revoke_right
+from knhk.api.serializers import without_format
 
 
 class TokenObtainView(TokenObtainPairView):
@@ -68,7 +69,7 @@ class WorkflowPermissionsView(APIView):
     @extend_schema(request=GrantSerializer, responses=GrantListSerializer)
     def delete(self, request: Request, spec_id: str) -> Response:
         self._check(request, spec_id, "revoke rights on this workflow")
-        serializer = GrantSerializer(data=request.data or request.query_params)
+        serializer = GrantSerializer(data=request.data or without_format(request.query_params))
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         revoke_right(request.user, spec_id, data["right"], data["holder"])

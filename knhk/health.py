@@ -3,6 +3,8 @@
 GET /health/live  -> {"alive": true}
 GET /health/ready -> {"ready": true}, or 503 {"ready": false, "reason": "..."}
 GET /health       -> {"status": "Healthy" | "Degraded", "service": "knhk-workflow-engine"}
+
+HEAD answers like GET without the body; another method is a JSON 405 (knhk.api.methods).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+
+from knhk.api.methods import get_and_head_only
 
 SERVICE_NAME = "knhk-workflow-engine"
 logger = logging.getLogger("knhk.health")
@@ -54,12 +57,12 @@ def slo_problems() -> list[str]:
     return fortune5.health_problems()
 
 
-@require_GET
+@get_and_head_only
 def live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"alive": True})
 
 
-@require_GET
+@get_and_head_only
 def ready(request: HttpRequest) -> JsonResponse:
     problems = dependency_problems()
     if problems:
@@ -68,7 +71,7 @@ def ready(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ready": True})
 
 
-@require_GET
+@get_and_head_only
 def health(request: HttpRequest) -> JsonResponse:
     problems = dependency_problems() + slo_problems()
     body = {"status": "Degraded" if problems else "Healthy", "service": SERVICE_NAME}

@@ -2,10 +2,10 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from knhk import health
 from knhk.api.errors import api_not_found
+from knhk.api.schema import DocsView, SchemaView
 from knhk.observability.metrics import metrics_view
 
 api_v1 = [
@@ -22,8 +22,8 @@ urlpatterns = [
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
     path("", include("ui.urls")),  # the browser UI (/ui/, /accounts/login/, / redirects to /ui/)
     re_path(r"^api(?:/.*)?$", api_not_found),

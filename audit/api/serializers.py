@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from audit.models import AuditRecord
-from knhk.api.serializers import StrictSerializer
+from knhk.api.serializers import QuerySerializer
 
 
 class AuditRecordSerializer(serializers.ModelSerializer):
@@ -21,7 +21,7 @@ class ChainReportSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class AuditQuerySerializer(StrictSerializer):
+class AuditQuerySerializer(QuerySerializer):
     """The filters of the list and the export (all optional); an unknown parameter is a 400."""
 
     actor = serializers.CharField(required=False, max_length=150)

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from cases.models import Case, CaseEvent, CaseState, WorkItem, WorkItemState
 from knhk.api.limits import MAX_DATA_DEPTH, max_depth
-from knhk.api.serializers import StrictSerializer
+from knhk.api.serializers import QuerySerializer, StrictSerializer
 
 
 def _json_object(value):
@@ -74,7 +74,7 @@ class EmptyRequest(StrictSerializer):
     """No fields."""
 
 
-class CaseListQuery(StrictSerializer):
+class CaseListQuery(QuerySerializer):
     spec_id = serializers.CharField(required=False)
     version = serializers.IntegerField(required=False, min_value=1)
     state = serializers.ChoiceField(choices=CaseState.choices, required=False)
@@ -82,7 +82,7 @@ class CaseListQuery(StrictSerializer):
     page_size = serializers.IntegerField(required=False, min_value=1)
 
 
-class WorkItemListQuery(StrictSerializer):
+class WorkItemListQuery(QuerySerializer):
     case = serializers.UUIDField(required=False)
     state = serializers.ChoiceField(choices=WorkItemState.choices, required=False)
     task = serializers.CharField(required=False)
@@ -91,6 +91,6 @@ class WorkItemListQuery(StrictSerializer):
     page_size = serializers.IntegerField(required=False, min_value=1)
 
 
-class PageQuery(StrictSerializer):
+class PageQuery(QuerySerializer):
     page = serializers.IntegerField(required=False, min_value=1)
     page_size = serializers.IntegerField(required=False, min_value=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from incidents.models import Incident, IncidentState
-from knhk.api.serializers import StrictSerializer
+from knhk.api.serializers import QuerySerializer, StrictSerializer
 
 
 class IncidentOut(serializers.ModelSerializer):
@@ -20,7 +20,7 @@ class IncidentOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IncidentListQuery(StrictSerializer):
+class IncidentListQuery(QuerySerializer):
     state = serializers.ChoiceField(choices=IncidentState.values, required=False)
     workflow_id = serializers.CharField(required=False, max_length=100)
     case = serializers.UUIDField(required=False)

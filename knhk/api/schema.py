@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 
 ErrorResponse = inline_serializer(
     name="Error",
@@ -77,3 +79,24 @@ def add_common_errors(result: dict[str, Any], generator: Any, request: Any, publ
             for status_code, description in COMMON_ERRORS.items():
                 responses.setdefault(status_code, {"content": content, "description": description})
     return result
+
+
+class _JsonErrors:
+    """An OpenAPI view whose errors are JSON in the common shape: its own renderers (YAML, OpenAPI JSON,
+    the Swagger UI's HTML template) would otherwise render a 405 or a `?format=xml` 400 as YAML or HTML."""
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(response, "exception", False):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+
+
+class SchemaView(_JsonErrors, SpectacularAPIView):
+    """/api/schema/: the OpenAPI document (YAML, or `?format=json`); errors in JSON."""
+
+
+class DocsView(_JsonErrors, SpectacularSwaggerView):
+    """/api/docs/: the Swagger UI; GET and HEAD only (its HTML renderer cannot answer OPTIONS), errors in JSON."""
+
+    http_method_names = ["get", "head"]

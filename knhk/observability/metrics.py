@@ -18,9 +18,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
 
 from knhk import fortune5
+from knhk.api.methods import get_and_head_only
 
 logger = logging.getLogger("knhk.metrics")
 
@@ -186,9 +186,9 @@ class _Delegate:
         return self.source.collect()
 
 
-@require_GET
+@get_and_head_only
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """GET /metrics: Prometheus text format."""
+    """GET /metrics: Prometheus text format (HEAD: the headers; another method: a JSON 405)."""
     return HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_LATEST)
 
 

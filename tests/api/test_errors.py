@@ -69,10 +69,84 @@ def test_unsupported_format_query_parameter_is_a_400_not_a_404(api_client, path)
     assert set(error["details"]) == {"format"} and "supported: json" in error["message"]
 
 
+QUERY_VALIDATING_ENDPOINTS = [
+    "/api/v1/workflows", "/api/v1/workflows?all_versions=true", "/api/v1/workflows/loan-approval",
+    "/api/v1/cases", "/api/v1/cases?state=running", "/api/v1/cases/{case_id}/history",
+    "/api/v1/work-items", "/api/v1/work-items?case={case_id}", "/api/v1/patterns",
+    "/api/v1/audit", "/api/v1/audit?action=case.*", "/api/v1/incidents",
+]
+
+
+@pytest.fixture
+def loan_case(api_client):
+    from tests.api.helpers import example, register, start_case
+
+    register(api_client, example("loan-approval"))
+    return start_case(api_client, "loan-approval", {"applicant": "Ann", "amount": 500})["case_id"]
+
+
+@pytest.mark.parametrize("path", QUERY_VALIDATING_ENDPOINTS)
+def test_format_json_is_an_accepted_query_parameter_where_parameters_are_validated(api_client, loan_case, path):
+    """`?format=json` is DRF's URL format override, not an unknown filter: the normal 200 answer."""
+    path = path.format(case_id=loan_case)
+    plain = api_client.get(path)
+    assert plain.status_code == 200, plain.content
+    sep = "&" if "?" in path else "?"
+    response = api_client.get(f"{path}{sep}format=json")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("application/json")
+    if "results" in plain.json():
+        assert response.json()["count"] == plain.json()["count"]
+    error = assert_error(api_client.get(f"{path}{sep}format=xml"), 400, "invalid")
+    assert set(error["details"]) == {"format"} and "supported: json" in error["message"]
+    error = assert_error(api_client.get(f"{path}{sep}format=json&colour=red"), 400, "invalid")
+    assert error["details"] == {"colour": ["Unknown field."]}
+
+
+def test_audit_export_keeps_its_own_format_choice(api_client):
+    assert api_client.get("/api/v1/audit/export?format=json").status_code == 200
+    assert api_client.get("/api/v1/audit/export?format=csv").status_code == 200
+    assert_error(api_client.get("/api/v1/audit/export?format=xml"), 400, "invalid")
+
+
+def test_a_revoke_by_query_parameters_accepts_format_json(api_client, loan_case):
+    body = {"user": "root", "right": "view"}
+    assert api_client.post("/api/v1/workflows/loan-approval/permissions", body, format="json").status_code == 201
+    response = api_client.delete("/api/v1/workflows/loan-approval/permissions?user=root&right=view&format=json")
+    assert response.status_code == 200, response.content
+    assert body not in response.json()["grants"]
+
+
 def test_schema_still_honours_format_json(api_client):
     response = api_client.get("/api/schema/?format=json")
     assert response.status_code == 200 and response.json()["openapi"].startswith("3.")
     assert api_client.get("/api/v1/audit/verify?format=json").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/schema/", "/api/schema/?format=json"])
+def test_openapi_views_answer_a_wrong_method_with_a_json_405(client, path, method):
+    """Their own renderers (Swagger UI's HTML template, YAML) rendered the 405 as HTML or YAML."""
+    response = getattr(client, method)(path)
+    error = assert_error(response, 405, "method_not_allowed")
+    assert error["message"] == f'Method "{method.upper()}" not allowed.'
+    assert response["Allow"].startswith("GET, HEAD")
+
+
+def test_swagger_ui_answers_get_and_head_and_options_is_a_405_not_a_500(client):
+    assert client.get("/api/docs/").status_code == 200
+    head = client.head("/api/docs/")
+    assert head.status_code == 200 and head.content == b"" and head["Content-Type"].startswith("text/html")
+    response = client.options("/api/docs/")  # the HTML template renderer cannot render OPTIONS metadata
+    assert_error(response, 405, "method_not_allowed")
+    assert response["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_openapi_views_answer_an_unsupported_format_with_a_json_400(client, path):
+    error = assert_error(client.get(f"{path}?format=xml"), 400, "invalid")
+    assert set(error["details"]) == {"format"} and "Unsupported format 'xml'" in error["message"]
+    assert client.head("/api/schema/").status_code == 200
 
 
 def test_a_bug_is_a_bare_json_500_without_traceback(api_client):

@@ -46,3 +46,33 @@ def test_ready_checks_configured_broker(client, settings):
     body = response.json()
     assert body["ready"] is False
     assert body["reason"].startswith("broker unavailable")
+
+
+PROBES = ["/health", "/health/live", "/health/ready", "/metrics"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", PROBES)
+def test_probes_answer_head_like_get_without_a_body(path):
+    """Load balancers probe with HEAD: 200 like GET, same headers, no body (Django's require_GET said 405)."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    get, head = client.get(path), client.head(path)
+    assert get.status_code == head.status_code == 200
+    assert head["Content-Type"] == get["Content-Type"]
+    assert head.content == b"" and int(head["Content-Length"]) > 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+@pytest.mark.parametrize("path", PROBES)
+def test_probes_answer_other_methods_with_a_json_405_not_the_csrf_page(path, method):
+    from django.test import Client
+
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)  # no CSRF token, as a real client
+    assert response.status_code == 405, response.content[:200]
+    assert response["Content-Type"] == "application/json"
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json() == {"error": {"code": "method_not_allowed",
+                                         "message": f'Method "{method.upper()}" not allowed.', "details": {}}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from knhk.api.serializers import StrictSerializer
+from knhk.api.serializers import QuerySerializer, StrictSerializer
 from workflows.models import WorkflowSpec
 
 
@@ -45,12 +45,12 @@ class ImportSpecRequest(serializers.Serializer):
     file = serializers.FileField(help_text="A YAWL specification file (.yawl or .xml).")
 
 
-class SpecListQuery(StrictSerializer):
+class SpecListQuery(QuerySerializer):
     spec_id = serializers.CharField(required=False)
     all_versions = serializers.BooleanField(required=False, default=False)
     page = serializers.IntegerField(required=False, min_value=1)
     page_size = serializers.IntegerField(required=False, min_value=1)
 
 
-class VersionQuery(StrictSerializer):
+class VersionQuery(QuerySerializer):
     version = serializers.IntegerField(required=False, min_value=1)
