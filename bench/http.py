@@ -561,8 +561,8 @@ def state_size_phase(stack: Stack) -> list[Result]:
     return [Result(name, int(mid_row), "bytes", target=f"< {STATE_BYTES} bytes", met=mid_row < STATE_BYTES,
                    note=f"the case columns (engine_state, data, marking as jsonb, as PostgreSQL stores them: "
                         f"compressed past 2 KB) of an orderfulfillment case after 10 happy-path items, in process: "
-                        f"{mid_row} B, engine_state {mid_state} B ({mid_json} B of JSON text). Over the API the "
-                        f"worker runs the automated timer task Order_Timeout at once, so the API case went "
+                        f"{mid_row} B, engine_state {mid_state} B ({mid_json} B of JSON text). Over the API (the same "
+                        f"happy path, the Celery worker running the automated items) the case was "
                         f"{case_state} after {completed} items: its case row {row_bytes} B (engine_state "
                         f"{state_bytes} B, data {data_bytes} B); its {items} work item rows {item_bytes} B and "
                         f"history rows {event_bytes} B come on top"
