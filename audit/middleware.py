@@ -58,7 +58,7 @@ def _record_denied(request: HttpRequest, request_id: str) -> None:
     from audit.services import record
 
     user = getattr(request, "user", None)  # DRF sets it on the Django request once authenticated
-    actor = actor_name(user) if user is not None and user.is_authenticated else ANONYMOUS_ACTOR
+    actor = ANONYMOUS_ACTOR if user is None else actor_name(user)
     try:
         record("access.denied", actor=actor, outcome=Outcome.DENIED, request_id=request_id,
                data={"method": request.method, "path": request.path[:200]})

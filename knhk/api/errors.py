@@ -22,11 +22,6 @@ logger = logging.getLogger("knhk.api")
 
 DATABASE_RETRY_AFTER_SECONDS = 5
 
-
-def database_unavailable_body() -> dict[str, Any]:
-    return error_body("service_unavailable", "The database is not reachable; nothing was changed. Try again shortly.",
-                      {"retry_after_seconds": DATABASE_RETRY_AFTER_SECONDS})
-
 __all__ = [
     "ApiError",
     "Conflict",
@@ -123,7 +118,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.ParseError(str(exc) or "Malformed request.")
     elif isinstance(exc, (OperationalError, InterfaceError)):  # the database went away (or timed out)
         logger.warning("database unavailable: %s", exc)
-        return Response(database_unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        body = error_body("service_unavailable", "The database is not reachable; nothing was changed. Try again shortly.",
+                          {"retry_after_seconds": DATABASE_RETRY_AFTER_SECONDS})
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE,
                         headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
     if isinstance(exc, exceptions.APIException):
         if getattr(exc, "auth_header", None):

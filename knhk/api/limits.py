@@ -49,13 +49,13 @@ def json_depth(value: Any, stop_after: int | None = None) -> int:
     return deepest
 
 
-def has_nul(value: Any) -> bool:
-    """Whether any string of a JSON value (object keys included) contains a NUL character."""
+def _any_string(value: Any, test: Callable[[str], bool]) -> bool:
+    """Whether `test` holds for any string of a JSON value (object keys included)."""
     stack: list[Any] = [value]
     while stack:
         current = stack.pop()
         if isinstance(current, str):
-            if "\x00" in current:
+            if test(current):
                 return True
         elif isinstance(current, dict):
             stack.extend(current.keys())
@@ -63,22 +63,16 @@ def has_nul(value: Any) -> bool:
         elif isinstance(current, list):
             stack.extend(current)
     return False
+
+
+def has_nul(value: Any) -> bool:
+    """Whether any string of a JSON value (object keys included) contains a NUL character."""
+    return _any_string(value, lambda text: "\x00" in text)
 
 
 def has_surrogate(value: Any) -> bool:
     """Whether any string of a JSON value (object keys included) holds a lone UTF-16 surrogate."""
-    stack: list[Any] = [value]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, str):
-            if _SURROGATE.search(current):
-                return True
-        elif isinstance(current, dict):
-            stack.extend(current.keys())
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            stack.extend(current)
-    return False
+    return _any_string(value, lambda text: _SURROGATE.search(text) is not None)
 
 
 def max_depth(limit: int) -> Callable[[Any], Any]:

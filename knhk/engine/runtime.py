@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element
 from knhk.engine.compile import AND, XOR, CompiledNet, CompiledTask
 from knhk.engine.expressions import ExpressionError, net_document
 from knhk.engine.orjoin import orjoin_enabled
-from knhk.engine.spec import DATETIME_PATTERN, DURATION_PATTERN
+from knhk.engine.spec import DATETIME_PATTERN, DURATION_PATTERN, TIMER_TRIGGERS, YAWL_TIMER_TRIGGERS
 from knhk.engine.types import fields_problem, value_problem
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def _check_instance_data(item: WorkItem, data: Any) -> None:
         raise EngineError("invalid", f"work item {item.id} (task {item.task!r}): {problem}")
 
 
-_YAWL_TRIGGERS = {"OnEnabled": "enabled", "OnExecuting": "started", "enabled": "enabled", "started": "started"}
+_VARIABLE_TRIGGERS = {**YAWL_TIMER_TRIGGERS, **{trigger: trigger for trigger in TIMER_TRIGGERS}}
 
 
 def _resolved_timer(item: WorkItem) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def _resolved_timer(item: WorkItem) -> dict[str, Any]:
     value = item.instance.data.get(variable)
     if not isinstance(value, dict):
         return {"trigger": "enabled", "variable": variable, "invalid": f"variable {variable!r} holds no timer"}
-    trigger = _YAWL_TRIGGERS.get(str(value.get("trigger") or "OnEnabled"), "enabled")
+    trigger = _VARIABLE_TRIGGERS.get(str(value.get("trigger") or "OnEnabled"), "enabled")
     expiry = str(value.get("expiry") or value.get("duration") or "")
     if DURATION_PATTERN.match(expiry):
         return {"trigger": trigger, "duration": expiry, "variable": variable}
@@ -281,9 +281,7 @@ class Case:
 
     def drain_events(self) -> list[Event]:
         """The events since the last drain (and forget them), as `Event`s."""
-        events = self.events
-        self.events = []
-        return list(map(_as_event, events))
+        return list(map(_as_event, self.drain_event_tuples()))
 
     def drain_event_tuples(self) -> list[tuple]:
         """The events since the last drain (and forget them), as the plain tuples the engine keeps,

@@ -41,6 +41,7 @@ TASK_KINDS = ("manual", "automated", "routing", "composite")
 CONDITION_TYPES = ("input", "output", "condition")
 VARIABLE_USAGES = ("local", "input", "output", "both")
 TIMER_TRIGGERS = ("enabled", "started")
+YAWL_TIMER_TRIGGERS = {"OnEnabled": "enabled", "OnExecuting": "started"}  # YAWL timer trigger -> ours
 MI_CREATION = ("static", "dynamic")
 
 SPEC_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")

@@ -91,10 +91,14 @@ def make_spec(block: tuple) -> dict:
     }
 
 
+def _children(block: tuple) -> list[tuple]:
+    if block[0] == "task":
+        return []
+    return block[1] if isinstance(block[1], list) else [block[1]]
+
+
 def _contains_or(block: tuple) -> bool:
-    return block[0] == "or" or (block[0] != "task" and any(
-        _contains_or(child) for child in (block[1] if isinstance(block[1], list) else [block[1]])
-    ))
+    return block[0] == "or" or any(_contains_or(child) for child in _children(block))
 
 
 def nested_or_in_loop(block: tuple) -> bool:
@@ -103,21 +107,15 @@ def nested_or_in_loop(block: tuple) -> bool:
     analysis and come round the loop to the inner join's empty branch, so the inner join waits
     for ever once the outer join holds a token: the YAWL engine deadlocks, and so do we
     (tests/engine/test_orjoin.py::test_nested_or_joins_in_a_loop_deadlock_as_in_yawl)."""
-    if block[0] == "task":
-        return False
-    children = block[1] if isinstance(block[1], list) else [block[1]]
     if block[0] == "loop" and _has_nested_or(block[1]):
         return True
-    return any(nested_or_in_loop(child) for child in children)
+    return any(nested_or_in_loop(child) for child in _children(block))
 
 
 def _has_nested_or(block: tuple) -> bool:
-    if block[0] == "task":
-        return False
-    children = block[1] if isinstance(block[1], list) else [block[1]]
-    if block[0] == "or" and any(_contains_or(child) for child in children):
+    if block[0] == "or" and any(_contains_or(child) for child in _children(block)):
         return True
-    return any(_has_nested_or(child) for child in children)
+    return any(_has_nested_or(child) for child in _children(block))
 
 
 def check_invariants(case: Case) -> None:

@@ -24,7 +24,7 @@ from knhk.engine.expressions import (
     root_names,
 )
 from knhk.engine.importers import SpecFileError
-from knhk.engine.spec import SpecError, Specification
+from knhk.engine.spec import YAWL_TIMER_TRIGGERS, SpecError, Specification
 from knhk.engine.types import XSD_RULES
 from knhk.engine.verify import errors_only, verify
 
@@ -55,7 +55,7 @@ JSON_TYPES = ("string", "integer", "number", "boolean", "object", "array")
 JSON_TYPE_PREFIX = "knhk_"
 _XML_NAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_.:-]")
-_TRIGGERS = {"OnEnabled": "enabled", "OnExecuting": "started"}
+_TRIGGERS = YAWL_TIMER_TRIGGERS
 _INTERVALS = {"YEAR": "Y", "MONTH": "M", "WEEK": "W", "DAY": "D", "HOUR": "H", "MIN": "M", "SEC": "S"}
 
 
