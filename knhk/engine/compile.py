@@ -184,7 +184,7 @@ class CompiledTask:
         "index", "id", "spec", "join", "split", "preset", "preset_mask", "postset", "postset_mask",
         "cancel_mask", "cancel_tasks", "has_cancel", "mi", "subnet", "kind", "item_kind", "routing",
         "roles", "timer", "inputs", "outputs", "output_types", "required_outputs", "mappings", "rivals", "plain",
-        "postset_conditions", "consumes_preset",
+        "postset_conditions", "consumes_preset", "exit_targets", "single_preset",
     )  # fmt: skip
 
     def __init__(self, index: int, task: Task) -> None:
@@ -236,7 +236,18 @@ class CompiledTask:
         )
         self.rivals: tuple[int, ...] = ()  # other tasks sharing a preset condition (deferred choice)
         self.consumes_preset = False  # firing takes a token from every preset condition (AND, or one)
+        self.single_preset: int | None = None  # the preset condition, when there is exactly one
         self.plain = False  # eligible for the runtime's fast path (set by CompiledNet)
+        # the fast path's plan when the split always marks the same conditions (AND, or one flow
+        # without predicate): the `Target`s of those conditions, in order (None: the split chooses)
+        self.exit_targets: tuple[Target, ...] | None = None
+
+
+# What a token put into a condition can enable, decided at compile time for the runtime's fast path:
+# (index, task, and_join, direct) per task the condition feeds. `and_join`: an AND-join this one token
+# may not satisfy (check its preset); `direct`: a plain task seeing the whole net data, which the
+# runtime enables inline.
+Target = tuple[int, CompiledTask, bool, bool]
 
 
 class CompiledNet:
@@ -245,7 +256,7 @@ class CompiledNet:
     __slots__ = (
         "id", "spec", "condition_ids", "condition_index", "tasks", "task_index", "input", "output",
         "feeds", "orjoins", "variables", "variable_types", "declares_variables", "input_variables",
-        "reach_cache", "bits",
+        "reach_cache", "bits", "targets",
     )  # fmt: skip
 
     def __init__(self, net: Net) -> None:
@@ -334,6 +345,19 @@ class CompiledNet:
                 self.orjoins or ctask.mi or ctask.subnet or ctask.timer or ctask.routing or ctask.has_cancel
                 or ctask.mappings is not None or ctask.required_outputs
             )  # fmt: skip
+            ctask.single_preset = ctask.preset[0] if len(ctask.preset) == 1 else None
+        self.targets = tuple(self._targets(condition) for condition in range(len(self.condition_ids)))
+        for ctask in self.tasks:
+            if ctask.split == AND or (len(ctask.postset) == 1 and ctask.postset[0][1] is None):
+                ctask.exit_targets = tuple(t for c in ctask.postset_conditions for t in self.targets[c])
+
+    def _targets(self, condition: int) -> tuple[Target, ...]:
+        targets = []
+        for index in self.feeds[condition]:
+            other = self.tasks[index]
+            and_join = other.join == AND and other.preset_mask != 1 << condition
+            targets.append((index, other, and_join, other.plain and other.inputs is None))
+        return tuple(targets)
 
     def initial_data(self) -> dict[str, Any]:
         """A fresh copy of the variables' initial values."""

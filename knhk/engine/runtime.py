@@ -53,6 +53,7 @@ class Event(NamedTuple):
 
 
 _as_event = Event._make
+_new_object = object.__new__
 _IDS: list[str] = []
 
 
@@ -306,21 +307,26 @@ class Case:
             self._settle()
             return item
         item.state = STARTED
-        if ctask.consumes_preset:
-            consumed = ctask.preset
-        else:
-            mask = instance.mask
-            consumed = next((c,) for c in ctask.preset if mask >> c & 1)
         marking = instance.marking
-        bits = instance.net.bits
-        for condition in consumed:
-            count = marking[condition] - 1
-            marking[condition] = count
+        condition = ctask.single_preset
+        if condition is not None:
+            count = marking[condition] = marking[condition] - 1
             if not count:
-                instance.mask ^= bits[condition]  # the bit is set: clear it
+                instance.mask ^= instance.net.bits[condition]  # the bit is set: clear it
+        else:
+            if ctask.consumes_preset:
+                consumed = ctask.preset
+            else:
+                mask = instance.mask
+                consumed = next((c,) for c in ctask.preset if mask >> c & 1)
+            bits = instance.net.bits
+            for condition in consumed:
+                count = marking[condition] = marking[condition] - 1
+                if not count:
+                    instance.mask ^= bits[condition]  # the bit is set: clear it
         if ctask.rivals:
             self._update(instance, ctask.rivals)
-        self.events.append(("item_started", item_id, item.task, item.net, None))
+        self.events.append(("item_started", item_id, ctask.id, instance.net.id, None))
         return item
 
     def _start_general(self, item_id: str) -> WorkItem:
@@ -339,9 +345,8 @@ class Case:
             item is None
             or item.state != STARTED
             or self.status != RUNNING
-            or not item.ctask.plain
-            or item.parent is not None
-            or not (data is None or type(data) is dict)
+            or not item.ctask.plain  # (an MI instance's task is never plain)
+            or (data is not None and type(data) is not dict)
         ):
             self._complete_general(item_id, data)
             return
@@ -354,64 +359,83 @@ class Case:
             _check_output(item, data)
             outputs = ctask.outputs
             changes = data if outputs is None else {name: data[name] for name in outputs if name in data}
-        if ctask.split == AND:
-            produced = ctask.postset_conditions
-        else:
+        targets = ctask.exit_targets
+        marking = instance.marking
+        if targets is None:  # the split chooses
             try:
                 produced = self._choose(instance, ctask, changes)
             except ExpressionError as exc:
                 self._fail(item, str(exc))
                 self._settle()
                 return
+            net_targets = net.targets
+            targets = [target for condition in produced for target in net_targets[condition]]
+            bits = net.bits
+            mask = instance.mask
+            for condition in produced:
+                marking[condition] += 1
+                mask |= bits[condition]
+        else:
+            conditions = ctask.postset_conditions
+            if len(conditions) == 1:
+                marking[conditions[0]] += 1
+            else:
+                for condition in conditions:
+                    marking[condition] += 1
+            mask = instance.mask | ctask.postset_mask
+        instance.mask = mask
         if changes:
             instance.data.update(changes)
             instance.data_changed()
-        instance.items[ctask.index] = None
+        items = instance.items
+        items[ctask.index] = None
         del self.items[item_id]
         item.state = "completed"
-        self.events.append(("item_completed", item_id, ctask.id, net.id, None))
-        marking = instance.marking
-        if ctask.split == AND:
-            for condition in produced:
-                marking[condition] += 1
-            instance.mask |= ctask.postset_mask
-        else:
-            for condition in produced:
-                instance.produce(condition)
+        events = self.events
+        events.append(("item_completed", item_id, ctask.id, net.id, None))
         if marking[net.output]:
             self._net_completed(instance)
             self._settle()
             return
-        mask = instance.mask
-        items = instance.items
-        tasks = net.tasks
-        feeds = net.feeds
         enabled_before = self.counter
-        for condition in produced:
-            for index in feeds[condition]:
-                if items[index] is not None:
-                    continue
-                other = tasks[index]
-                # `condition` is in its preset: a XOR-join is satisfied (plain: no OR-join in the net)
-                if other.join == AND and mask & other.preset_mask != other.preset_mask:
-                    continue
-                if not other.plain or other.inputs is not None:
-                    self._enable(instance, other)
-                    continue
-                # _enable's steps for a plain task that sees the whole net data, inlined
-                counter = self.counter + 1
-                self.counter = counter
-                try:
-                    new_id = _IDS[counter]
-                except IndexError:
-                    new_id = _item_id(counter)
-                items[index] = self.items[new_id] = WorkItem(new_id, instance, other, instance.data.copy())
-                self.events.append(("item_enabled", new_id, other.id, net.id, None))
-        if items[ctask.index] is None:
-            for condition in ctask.preset:
-                if marking[condition]:  # its preset is still marked (a loop): may be enabled again
-                    self._recheck(instance, ctask, None)
-                    break
+        inline = True  # only inline enabling: no routing task waits on the agenda
+        # first the task itself, as the general path does: is its preset still marked (a token came
+        # while it ran, or a loop brought one back)?
+        again = ctask.single_preset
+        if marking[again] if again is not None else mask & ctask.preset_mask:
+            self._recheck(instance, ctask, None)
+            inline = False
+        for index, other, and_join, direct in targets:
+            if items[index] is not None or (and_join and mask & other.preset_mask != other.preset_mask):
+                continue
+            if not direct:
+                self._enable(instance, other)
+                inline = False
+                continue
+            # _enable's steps for a plain task that sees the whole net data, inlined
+            counter = self.counter + 1
+            self.counter = counter
+            try:
+                new_id = _IDS[counter]
+            except IndexError:
+                new_id = _item_id(counter)
+            # WorkItem.__init__'s stores without its call (~80 ns of a ~1.6 us task);
+            # test_runtime_properties.py::test_fast_path_and_general_path_run_alike* compare them
+            new = _new_object(WorkItem)
+            new.id = new_id
+            new.task = other.id
+            new.net = net.id
+            new.state = ENABLED
+            new.kind = other.item_kind
+            new.roles = other.roles
+            new.data = instance.data.copy()
+            new.instance = instance
+            new.ctask = other
+            new.data_version = instance.data_version
+            items[index] = self.items[new_id] = new
+            events.append(("item_enabled", new_id, other.id, net.id, None))
+        if inline and self.counter != enabled_before:
+            return
         if self.agenda:  # routing tasks to fire
             self._settle()
         elif self.counter == enabled_before:  # nothing new: is anything left that can move?
@@ -608,12 +632,8 @@ class Case:
             self._withdraw(item, "item_withdrawn")
 
     def _enable(self, instance: NetInstance, ctask: CompiledTask) -> None:
-        counter = self.counter + 1
-        self.counter = counter
-        try:
-            item_id = _IDS[counter]
-        except IndexError:
-            item_id = _item_id(counter)
+        self.counter += 1
+        item_id = _item_id(self.counter)
         if ctask.routing:
             item = WorkItem(item_id, instance, ctask, {})
             instance.items[ctask.index] = item

@@ -7,6 +7,7 @@ import json
 import random
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -168,6 +169,94 @@ def test_block_structured_nets_always_complete(block: tuple, seed: int, cut: int
     # no cancellation, no deferred choice: nothing is ever withdrawn (an OR-join firing early would
     # leave a token behind that the net's completion withdraws)
     assert [e for e in events if e.kind == "item_withdrawn"] == []
+
+
+# ---------------------------------------------------------------------------- fast path = general path
+
+ITEM_FIELDS = ("id", "task", "net", "state", "kind", "roles", "data", "parent", "timer", "data_version")
+
+
+def _general_only(document: dict) -> Any:
+    """An executor whose start() and complete() always take the general path."""
+    executor = compile_spec(document)
+    for net in executor.nets.values():
+        for ctask in net.tasks:
+            ctask.plain = False
+    return executor
+
+
+def _snapshot(case: Case) -> tuple:
+    items = [
+        (sorted(vars(item)), tuple(getattr(item, name) for name in ITEM_FIELDS)) for item in case.items.values()
+    ]
+    return case.status, case.marking(), items, case.data
+
+
+def run_alike(document: dict, seed: int, data: Any = None) -> None:
+    """The same choices on the fast path and on the general path give the same events, marking,
+    items (down to their attribute sets) and data after every call."""
+    cases = [compile_spec(document).start_case("p", {}), _general_only(document).start_case("p", {})]
+    rng = random.Random(seed)
+    for _ in range(300):
+        fast, general = cases
+        assert fast.drain_events() == general.drain_events()
+        assert _snapshot(fast) == _snapshot(general)
+        if fast.status != "running" or not fast.items:
+            return
+        item = rng.choice(sorted(fast.items.values(), key=lambda i: int(i.id)))
+        output = data(rng) if callable(data) else data
+        enabled = item.state == "enabled"
+        for case in cases:
+            if enabled:
+                case.start(item.id)
+            else:
+                case.complete(item.id, output)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(block=blocks, seed=st.integers(0, 10_000))
+def test_fast_path_and_general_path_run_alike(block: tuple, seed: int) -> None:
+    run_alike(make_spec(block), seed, lambda rng: {"x": rng.randint(0, 3)})
+
+
+def _net(tasks: list[dict], **extra: Any) -> dict:
+    return {"id": "n", "conditions": [{"id": "start", "type": "input", "flows": [tasks[0]["id"]]},
+                                      {"id": "end", "type": "output"}], "tasks": tasks, **extra}  # fmt: skip
+
+
+ALIKE_NETS = {
+    # A's AND-split feeds B and C; D is an AND-join waiting for both; E loops back into itself
+    "and-join and self-loop": _net([
+        {"id": "A", "flows": ["B", "C"]}, {"id": "B", "flows": ["D"]}, {"id": "C", "flows": ["D"]},
+        {"id": "D", "join": "and", "flows": ["E"]},
+        {"id": "E", "split": "xor", "flows": [{"to": "E", "predicate": "x = 0", "ordering": 0},
+                                              {"to": "end", "default": True}]},
+    ], variables=[{"name": "x", "type": "integer", "initial": 0}]),
+    # a deferred choice (B and C share a condition) next to a routing task and a task with inputs
+    "deferred choice, routing, inputs": {
+        "id": "n",
+        "variables": [{"name": "x", "type": "integer", "initial": 0}],
+        "conditions": [{"id": "start", "type": "input", "flows": ["A"]}, {"id": "choice", "flows": ["B", "C"]},
+                       {"id": "end", "type": "output"}],
+        "tasks": [
+            {"id": "A", "flows": ["choice", "R"]}, {"id": "B", "flows": ["J"]}, {"id": "C", "flows": ["J"]},
+            {"id": "R", "kind": "routing", "flows": ["I"]},
+            {"id": "I", "inputs": [{"name": "x", "type": "integer"}], "flows": ["J"]},
+            {"id": "J", "join": "and", "flows": ["end"]},
+        ],
+    },  # fmt: skip
+    # a XOR-join fed twice (multi-merge): the second token enables it again after it starts
+    "multi-merge": _net([
+        {"id": "A", "flows": ["B", "C"]}, {"id": "B", "flows": ["D"]}, {"id": "C", "flows": ["D"]},
+        {"id": "D", "flows": ["E"]}, {"id": "E", "flows": ["end"]},
+    ]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALIKE_NETS))
+@pytest.mark.parametrize("seed", range(25))
+def test_fast_path_and_general_path_run_alike_on_joins_choices_and_loops(name: str, seed: int) -> None:
+    run_alike(ALIKE_NETS[name], seed, lambda rng: {"x": rng.randint(0, 2)} if rng.random() < 0.7 else None)
 
 
 # ---------------------------------------------------------------------------- predicate fast path
