@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "peer": f"SpiffWorkflow {_spiff_version()} (same process)",
         "method": (f"median of {timing.repeat} runs of >= {timing.run_seconds}s (peer: {peer_timing.repeat} runs "
                    f"of >= {peer_timing.run_seconds}s), time.perf_counter_ns; specs built and compiled outside "
-                   "the timed region"),
+                   "the timed region; shapes on both engines in alternating rounds, ratio = median of the rounds' ratios"),
         **facts,
         "duration": f"{time.monotonic() - started:.0f}s",
     }

@@ -312,7 +312,7 @@ class Case:
         if condition is not None:
             count = marking[condition] = marking[condition] - 1
             if not count:
-                instance.mask ^= instance.net.bits[condition]  # the bit is set: clear it
+                instance.mask ^= ctask.preset_mask  # (that condition's bit, which is set): clear it
         else:
             if ctask.consumes_preset:
                 consumed = ctask.preset

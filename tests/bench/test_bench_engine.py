@@ -5,12 +5,13 @@ shape issue 8 asks for."""
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 
 import pytest
 
 from bench import engine, knhk_models, shapes, spiff_models
-from bench.harness import Result, Timing, measure
+from bench.harness import Result, Timing, measure, measure_pair
 from bench.run import write_results
 from knhk.engine import get_executor
 
@@ -74,6 +75,33 @@ def test_median_counts_units_not_calls():
     timed = measure(call, Timing(repeat=3, run_seconds=0))
     assert timed.wall_ns > 0 and timed.cpu_ns >= 0
     assert len(calls) == 4  # warm-up + one call per run
+
+
+def test_pair_alternates_the_sides_and_takes_the_median_of_the_round_ratios():
+    order = []
+
+    def side(name: str, units: int, sleep_ns: int):
+        def call() -> int:
+            order.append(name)
+            end = time.perf_counter_ns() + sleep_ns
+            while time.perf_counter_ns() < end:
+                pass
+            return units
+        return call
+
+    pair = measure_pair(side("ours", 1, 200_000), side("theirs", 2, 4_000_000), Timing(3, 0), Timing(2, 0))
+    assert order == ["ours", "theirs"] + ["ours", "theirs"] * 3  # calibration, then 3 alternating rounds
+    assert 0.19e6 < pair.ours.wall_ns < 0.5e6 and 1.9e6 < pair.theirs.wall_ns < 3e6  # per unit
+    assert 4 < pair.ratio < 15  # ~10: 2 ms per unit against 0.2 ms
+
+
+def test_shape_rows_say_which_issue_targets_are_met():
+    row = engine.shape_result("seq", shapes.sequence(10), Timing(1, 0), Timing(1, 0), engine.SEQUENCE_TARGETS)
+    assert row.target == "issue 2: <= 3 us/task, >= 60x; issue 8: <= 2 us/task, >= 90x"
+    issue_2 = engine.SEQUENCE_TARGETS[0].met(row.value, row.ratio)
+    assert row.note.startswith(f"issue 2 {'met' if issue_2 else 'not met'}, issue 8 ")
+    assert engine.Target("x", 3.0, 60.0).met(2.9, 60.0) and not engine.Target("x", 3.0, 60.0).met(3.1, 99.0)
+    assert not engine.Target("x", None, 60.0).met(0.1, 59.9)
 
 
 def test_results_files_have_the_issue_shape(tmp_path):
