@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Case", "WorkItem", "Event", "EngineError", "NetInstance"]
 
-ENABLED = "enabled"
-STARTED = "started"
+ENABLED = "enabled"  # start() and complete() spell these three as literals: a constant is cheaper
+STARTED = "started"  # to load than a global on the hot path
 RUNNING = "running"
 ROUTING_LOOP_LIMIT = 100_000  # routing firings per call: more means a loop of routing tasks only
 MAX_MI_INSTANCES = 10_000  # instances of one multiple-instance task: a bound on memory and time per case
@@ -69,6 +69,25 @@ def _item_id(number: int) -> str:
             return str(number)
         _IDS.extend(str(n) for n in range(len(_IDS), min(number + 4096, _IDS_CACHED)))
         return _IDS[number]
+
+
+# Helpers of the fast paths: a comprehension inside start() or complete() would turn the variables
+# it reads into cells, which every call then pays for.
+def _first_marked(instance: NetInstance, preset: tuple[int, ...]) -> tuple[int]:
+    """The first marked condition of a XOR-join's preset, as a 1-tuple."""
+    mask = instance.mask
+    return next((c,) for c in preset if mask >> c & 1)
+
+
+def _declared(data: dict[str, Any], outputs: tuple[str, ...]) -> dict[str, Any]:
+    """The declared outputs present in the completion data."""
+    return {name: data[name] for name in outputs if name in data}
+
+
+def _targets_of(net: CompiledNet, produced: Any) -> list[Any]:
+    """The targets of the conditions a choosing split marked, in order."""
+    net_targets = net.targets
+    return [target for condition in produced for target in net_targets[condition]]
 
 
 def _check_output(item: WorkItem, data: dict[str, Any]) -> None:
@@ -311,7 +330,7 @@ class Case:
     def start(self, item_id: str) -> WorkItem:
         """Start an enabled work item (fires its task); returns it."""
         item = self.items.get(item_id)
-        if item is None or item.state != ENABLED or self.status != RUNNING or not item.ctask.plain:
+        if item is None or item.state != "enabled" or self.status != "running" or not item.ctask.plain:
             return self._start_general(item_id)
         # fast path (see CompiledTask.plain): the general path's steps, inlined
         ctask = item.ctask
@@ -319,7 +338,7 @@ class Case:
         if instance.data_version != item.data_version and not self._refresh_input(item):
             self._settle()
             return item
-        item.state = STARTED
+        item.state = "started"
         marking = instance.marking
         condition = ctask.single_preset
         if condition is not None:
@@ -327,11 +346,7 @@ class Case:
             if not count:
                 instance.mask ^= ctask.preset_mask  # (that condition's bit, which is set): clear it
         else:
-            if ctask.consumes_preset:
-                consumed = ctask.preset
-            else:
-                mask = instance.mask
-                consumed = next((c,) for c in ctask.preset if mask >> c & 1)
+            consumed = ctask.preset if ctask.consumes_preset else _first_marked(instance, ctask.preset)
             bits = instance.net.bits
             for condition in consumed:
                 count = marking[condition] = marking[condition] - 1
@@ -345,7 +360,7 @@ class Case:
     def _start_general(self, item_id: str) -> WorkItem:
         self._require_running()
         item = self._item(item_id)
-        if item.state != ENABLED:
+        if item.state != "enabled":
             raise EngineError("conflict", f"work item {item_id} is already started")
         self._start_item(item)
         self._settle()
@@ -356,8 +371,8 @@ class Case:
         item = self.items.get(item_id)
         if (
             item is None
-            or item.state != STARTED
-            or self.status != RUNNING
+            or item.state != "started"
+            or self.status != "running"
             or not item.ctask.plain  # (an MI instance's task is never plain)
             or (data is not None and type(data) is not dict)
         ):
@@ -371,7 +386,7 @@ class Case:
         if data:
             _check_output(item, data)
             outputs = ctask.outputs
-            changes = data if outputs is None else {name: data[name] for name in outputs if name in data}
+            changes = data if outputs is None else _declared(data, outputs)
         targets = ctask.exit_targets
         marking = instance.marking
         if targets is None:  # the split chooses
@@ -381,8 +396,7 @@ class Case:
                 self._fail(item, str(exc))
                 self._settle()
                 return
-            net_targets = net.targets
-            targets = [target for condition in produced for target in net_targets[condition]]
+            targets = _targets_of(net, produced)
             bits = net.bits
             mask = instance.mask
             for condition in produced:
@@ -436,7 +450,7 @@ class Case:
             # test_runtime_properties.py::test_fast_path_and_general_path_run_alike* compare them
             new = _new_object(WorkItem)
             new.id = new_id
-            new.state = ENABLED
+            new.state = "enabled"
             new.kind = other.item_kind
             new.data = instance.data.copy()
             new.instance = instance
@@ -450,7 +464,7 @@ class Case:
             self._settle()
         elif self.counter == enabled_before:  # nothing new: is anything left that can move?
             for other in self.items.values():
-                if other.state == ENABLED or (other.subnet is None and other.children is None):
+                if other.state == "enabled" or (other.subnet is None and other.children is None):
                     break
             else:
                 self._settle()
