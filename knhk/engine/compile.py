@@ -184,7 +184,7 @@ class CompiledTask:
         "index", "id", "spec", "join", "split", "preset", "preset_mask", "postset", "postset_mask",
         "cancel_mask", "cancel_tasks", "has_cancel", "mi", "subnet", "kind", "item_kind", "routing",
         "roles", "timer", "inputs", "outputs", "output_types", "required_outputs", "mappings", "rivals", "plain",
-        "postset_conditions", "consumes_preset", "exit_targets", "single_preset",
+        "postset_conditions", "consumes_preset", "exit_targets", "single_preset", "single_postset",
     )  # fmt: skip
 
     def __init__(self, index: int, task: Task) -> None:
@@ -237,6 +237,7 @@ class CompiledTask:
         self.rivals: tuple[int, ...] = ()  # other tasks sharing a preset condition (deferred choice)
         self.consumes_preset = False  # firing takes a token from every preset condition (AND, or one)
         self.single_preset: int | None = None  # the preset condition, when there is exactly one
+        self.single_postset: int | None = None  # the postset condition, when there is exactly one
         self.plain = False  # eligible for the runtime's fast path (set by CompiledNet)
         # the fast path's plan when the split always marks the same conditions (AND, or one flow
         # without predicate): the `Target`s of those conditions, in order (None: the split chooses)
@@ -346,6 +347,7 @@ class CompiledNet:
                 or ctask.mappings is not None or ctask.required_outputs
             )  # fmt: skip
             ctask.single_preset = ctask.preset[0] if len(ctask.preset) == 1 else None
+            ctask.single_postset = ctask.postset_conditions[0] if len(ctask.postset_conditions) == 1 else None
         self.targets = tuple(self._targets(condition) for condition in range(len(self.condition_ids)))
         for ctask in self.tasks:
             if ctask.split == AND or (len(ctask.postset) == 1 and ctask.postset[0][1] is None):

@@ -330,10 +330,9 @@ class Case:
     def start(self, item_id: str) -> WorkItem:
         """Start an enabled work item (fires its task); returns it."""
         item = self.items.get(item_id)
-        if item is None or item.state != "enabled" or self.status != "running" or not item.ctask.plain:
+        if item is None or item.state != "enabled" or self.status != "running" or not (ctask := item.ctask).plain:
             return self._start_general(item_id)
         # fast path (see CompiledTask.plain): the general path's steps, inlined
-        ctask = item.ctask
         instance = item.instance
         if instance.data_version != item.data_version and not self._refresh_input(item):
             self._settle()
@@ -373,13 +372,12 @@ class Case:
             item is None
             or item.state != "started"
             or self.status != "running"
-            or not item.ctask.plain  # (an MI instance's task is never plain)
+            or not (ctask := item.ctask).plain  # (an MI instance's task is never plain)
             or (data is not None and type(data) is not dict)
         ):
             self._complete_general(item_id, data)
             return
         # fast path (see CompiledTask.plain): the general path's steps, inlined
-        ctask = item.ctask
         instance = item.instance
         net = instance.net
         changes = None
@@ -403,11 +401,11 @@ class Case:
                 marking[condition] += 1
                 mask |= bits[condition]
         else:
-            conditions = ctask.postset_conditions
-            if len(conditions) == 1:
-                marking[conditions[0]] += 1
+            condition = ctask.single_postset
+            if condition is not None:
+                marking[condition] += 1
             else:
-                for condition in conditions:
+                for condition in ctask.postset_conditions:
                     marking[condition] += 1
             mask = instance.mask | ctask.postset_mask
         instance.mask = mask
