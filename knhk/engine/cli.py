@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import random
+import stat
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +19,7 @@ from typing import Any
 from knhk.engine.compile import Executor, SpecInvalid, compile_spec
 from knhk.engine.expressions import configure
 from knhk.engine.importers import json_depth, load_spec_file
-from knhk.engine.runtime import Case, EngineError
+from knhk.engine.runtime import Case, EngineError, start_data
 from knhk.engine.spec import SpecError, Specification
 from knhk.engine.types import type_default, value_problem
 from knhk.engine.verify import errors_only, verify
@@ -130,6 +132,11 @@ def run_case(
 
 def _load(path: str) -> tuple[Specification | None, list[str]]:
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a device or pipe has no size to check
+            return None, [f"error: {path}: not a regular file"]
+    except OSError as exc:
+        return None, [f"error: {path or repr(path)}: cannot read: {exc.strerror}"]
+    try:
         return Specification.from_dict(load_spec_file(path)), []
     except SpecError as exc:
         return None, [f"error: {message}" for message in exc.messages]
@@ -185,12 +192,16 @@ def _simulate(args: argparse.Namespace) -> int:
             errors.extend(str(problem) for problem in errors_only(exc.problems))
             executor = None
         if executor is not None and given is not None:
+            data = _start_data(executor, given)
             try:
-                result = run_case(
-                    executor, _start_data(executor, given), args.choice, args.seed, args.max_steps
-                )
-            except EngineError as exc:  # the spec is valid, but its case could not run (a routing loop)
-                result = SimulationResult(status="failed", errors=[exc.message])
+                start_data(executor.root, data)  # refused start data is invalid input (exit 2)
+            except EngineError as exc:  # start data the net refuses: invalid input
+                errors.append(f"error: --data: {exc.message}")
+            else:
+                try:
+                    result = run_case(executor, data, args.choice, args.seed, args.max_steps)
+                except EngineError as exc:  # the spec is valid, but its case could not run (a routing loop)
+                    result = SimulationResult(status="failed", errors=[exc.message])
     if result is None:
         if args.json:
             print(

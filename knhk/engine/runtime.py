@@ -18,7 +18,7 @@ from knhk.engine.compile import AND, XOR, CompiledNet, CompiledTask
 from knhk.engine.expressions import ExpressionError, net_document
 from knhk.engine.orjoin import orjoin_enabled
 from knhk.engine.spec import DATETIME_PATTERN, DURATION_PATTERN, TIMER_TRIGGERS, YAWL_TIMER_TRIGGERS
-from knhk.engine.types import fields_problem, value_problem
+from knhk.engine.types import fields_problem, simple_kind, value_problem
 
 if TYPE_CHECKING:
     from knhk.engine.compile import Executor
@@ -30,6 +30,7 @@ STARTED = "started"  # to load than a global on the hot path
 RUNNING = "running"
 ROUTING_LOOP_LIMIT = 100_000  # routing firings per call: more means a loop of routing tasks only
 MAX_MI_INSTANCES = 10_000  # instances of one multiple-instance task: a bound on memory and time per case
+MAX_NET_DEPTH = 100  # subnets inside subnets (WCP-22 recursion): completing them recurses in Python
 _END_STATES = {"item_failed": "failed", "item_cancelled": "cancelled"}  # else "withdrawn"
 
 
@@ -251,6 +252,28 @@ class NetInstance:
         return ctask.join == XOR or orjoin_enabled(self, ctask.index)
 
 
+def start_data(net: CompiledNet, data: dict[str, Any] | None) -> dict[str, Any]:
+    """The root net's data for a new case: the variables' initial values, overridden by `data`;
+    EngineError(invalid) if `data` is no object, names a variable that is not an input variable
+    (when the net declares variables) or gives one a value of the wrong type."""
+    initial = net.initial_data()
+    if data is not None and not isinstance(data, dict):
+        raise EngineError("invalid", "case data must be a JSON object")
+    for name, value in (data or {}).items():
+        if net.declares_variables and name not in net.variables:
+            raise EngineError("invalid", f"net {net.id}: case data names {name!r}, which is not a variable")
+        if net.declares_variables and name not in net.input_variables:
+            raise EngineError(
+                "invalid", f"net {net.id}: variable {name!r} is not an input variable (usage input or both)"
+            )
+        if net.declares_variables:
+            problem = value_problem(f"variable {name!r}", net.variable_types[name], value)
+            if problem is not None:
+                raise EngineError("invalid", f"net {net.id}: case data: {problem}")
+        initial[name] = value
+    return initial
+
+
 class Case:
     """A running case of an executor (public API in docs/architecture.md)."""
 
@@ -271,27 +294,9 @@ class Case:
     @classmethod
     def start_new(cls, executor: Executor, case_id: str, data: dict[str, Any] | None = None) -> Case:
         """A case with its root net started (see `Executor.start_case`)."""
-        net = executor.root
-        initial = net.initial_data()
-        if data is not None and not isinstance(data, dict):
-            raise EngineError("invalid", "case data must be a JSON object")
-        for name, value in (data or {}).items():
-            if net.declares_variables and name not in net.variables:
-                raise EngineError(
-                    "invalid", f"net {net.id}: case data names {name!r}, which is not a variable"
-                )
-            if net.declares_variables and name not in net.input_variables:
-                raise EngineError(
-                    "invalid",
-                    f"net {net.id}: variable {name!r} is not an input variable (usage input or both)",
-                )
-            if net.declares_variables:
-                problem = value_problem(f"variable {name!r}", net.variable_types[name], value)
-                if problem is not None:
-                    raise EngineError("invalid", f"net {net.id}: case data: {problem}")
-            initial[name] = value
+        initial = start_data(executor.root, data)
         case = cls(executor, case_id)
-        case.root = case._start_net(net, initial, None)
+        case.root = case._start_net(executor.root, initial, None)
         case._settle()
         return case
 
@@ -748,6 +753,13 @@ class Case:
             self._start_subnet(item)
 
     def _start_subnet(self, item: WorkItem) -> None:
+        depth, parent = 1, item.instance.parent
+        while parent is not None:
+            depth, parent = depth + 1, parent.instance.parent
+        if depth > MAX_NET_DEPTH:
+            self._fail(item, f"task {item.task!r}: its subnet would run {depth} nets deep, more than the "
+                             f"engine's limit of {MAX_NET_DEPTH} (a recursion without end?)")
+            return
         subnet = self.executor.nets[item.ctask.subnet or ""]
         data = subnet.initial_data()
         for name, value in item.data.items():
@@ -758,6 +770,10 @@ class Case:
     def _start_instances(self, item: WorkItem) -> None:
         mi = item.ctask.mi
         assert mi is not None
+        if mi.min > MAX_MI_INSTANCES:  # before anything is built for them
+            self._fail(item, f"task {item.task!r}: {mi.min} instances, more than the engine's "
+                             f"limit of {MAX_MI_INSTANCES} per task")
+            return
         if mi.query is not None:
             try:
                 values = mi.query.value(item.instance.document())
@@ -770,8 +786,8 @@ class Case:
         if mi.max is not None and len(values) > mi.max:
             self._fail(item, f"task {item.task!r}: {len(values)} instances, more than the maximum {mi.max}")
             return
-        if max(len(values), mi.min) > MAX_MI_INSTANCES:
-            self._fail(item, f"task {item.task!r}: {max(len(values), mi.min)} instances, more than the engine's "
+        if len(values) > MAX_MI_INSTANCES:
+            self._fail(item, f"task {item.task!r}: {len(values)} instances, more than the engine's "
                              f"limit of {MAX_MI_INSTANCES} per task")
             return
         values.extend([None] * (mi.min - len(values)))
@@ -905,9 +921,17 @@ class Case:
         for query, target in mappings:
             type_name = types.get(target, "any")
             try:
-                changes[target] = query.value(document, None if type_name == "any" else type_name)
+                value = query.value(document, None if type_name == "any" else type_name)
             except ExpressionError as exc:
                 raise ExpressionError(f"task {ctask.id!r}: output mapping to {target!r}: {exc}") from exc
+            # as YAWL validates mapped output: a value a number or boolean variable refuses (text
+            # that is no number, NaN, infinity) fails the item; structured values are not checked
+            problem = None
+            if value is not None and simple_kind(type_name) is not None:
+                problem = value_problem(f"variable {target!r}", type_name, value)
+            if problem is not None:
+                raise ExpressionError(f"task {ctask.id!r}: output mapping to {target!r}: {problem}")
+            changes[target] = value
         return changes
 
     def _choose(self, instance: NetInstance, ctask: CompiledTask, changes: dict[str, Any] | None) -> Any:
@@ -1048,6 +1072,12 @@ class Case:
                 raise EngineError(
                     "invalid", f"case {self.id}: routing tasks loop without end (at {item.task!r})"
                 )
+            if item.ctask.mappings:  # its output mappings see its input data, as a manual task's do
+                try:
+                    item.data = self._input_data(instance, item.ctask)
+                except ExpressionError as exc:
+                    self._fail(item, str(exc))
+                    continue
             item.state = STARTED
             self._fire(item)
             self._complete_item(item, {})
