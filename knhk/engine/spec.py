@@ -50,6 +50,10 @@ DURATION_PATTERN = re.compile(
     r"^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
 )
 DATETIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
+# a surrogate in a str is always a lone one (JSON's escaped pairs decode to one character)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_TEXT = "contains a lone surrogate (\\ud800-\\udfff), which is not Unicode text"
+_MAX_SURROGATE_MESSAGES = 10
 
 
 class SpecError(ValueError):
@@ -217,7 +221,11 @@ class Specification:
 
     @classmethod
     def from_dict(cls, document: Any) -> Specification:
-        """Parse a JSON document; raises SpecError listing every shape problem with its path."""
+        """Parse a JSON document; raises SpecError listing every shape problem with its path (only
+        the strings holding a lone UTF-16 surrogate when there are any: they are not Unicode text)."""
+        surrogates = _surrogate_paths(document)
+        if surrogates:
+            raise SpecError(surrogates)
         parser = _Parser()
         spec = parser.specification(document)
         if parser.errors:
@@ -264,6 +272,38 @@ def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     return f"{path}.{key}" if path else key
+
+
+def _printable(path: str) -> str:
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _surrogate_paths(document: Any) -> list[str]:
+    """Messages "<path>: contains a lone surrogate ..." for the first strings (values or keys) of a JSON
+    value holding one; a quick scan of the whole text first (a walk only when it finds one)."""
+    try:
+        if not _SURROGATE.search(json.dumps(document, ensure_ascii=False, default=repr)):
+            return []
+    except (ValueError, TypeError, RecursionError):
+        pass  # not JSON throughout (a circular or very deep value): walk it
+    found: list[str] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack and len(found) <= _MAX_SURROGATE_MESSAGES:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                found.append(f"{_printable(path) or '(document)'}: {_SURROGATE_TEXT}")
+        elif isinstance(value, dict | list | tuple) and id(value) not in seen:
+            seen.add(id(value))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, member in reversed(list(items)):
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    found.append(f"{_printable(_join(path, key))}: the field name {_SURROGATE_TEXT}")
+                stack.append((member, _join(path, key)))
+    if len(found) > _MAX_SURROGATE_MESSAGES:
+        found[_MAX_SURROGATE_MESSAGES:] = ["(more strings with lone surrogates are not listed)"]
+    return found
 
 
 class _Parser:

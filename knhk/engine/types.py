@@ -20,10 +20,11 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 __all__ = ["VARIABLE_TYPES", "TypeRule", "type_rule", "value_problem", "fields_problem", "type_default",
-           "simple_kind", "XSD_RULES", "JSON_RULES"]  # fmt: skip
+           "simple_kind", "type_problem", "XSD_RULES", "JSON_RULES", "MAX_INTEGER_DIGITS"]  # fmt: skip
 
 VARIABLE_TYPES = ("string", "integer", "number", "boolean", "object", "array", "any")
 XSD_PREFIXES = ("xs", "xsd")
+MAX_INTEGER_DIGITS = 4300  # Python's int-conversion limit: longer integer text is no value of any type
 
 _INTEGER_TEXT = re.compile(r"\s*[+-]?\d+\s*").fullmatch
 _DECIMAL_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*").fullmatch
@@ -74,28 +75,42 @@ def _datetime_text(value: Any) -> bool:
     return bool(match) and _valid_date(*match.groups()[:3]) and _valid_time(*match.groups()[3:6])
 
 
-def _xs_integer(value: Any) -> int | None:
-    """The whole number a value stands for (42, 42.0, "42"), else None."""
+def _integer_digits(value: Any) -> str | None:
+    """The significant digits of integer text ("-007" -> "7", "0" -> ""), None for anything else."""
+    if not (isinstance(value, str) and _INTEGER_TEXT(value)):
+        return None
+    return value.strip().lstrip("+-").lstrip("0")
+
+
+def _xs_integer(value: Any, max_digits: int = MAX_INTEGER_DIGITS) -> int | None:
+    """The whole number a value stands for (42, 42.0, "42"), else None (also for text of more than
+    `max_digits` digits, which is never converted)."""
     if _is_int(value):
         return int(value)
-    if isinstance(value, str) and _INTEGER_TEXT(value):
-        return int(value)
-    return None
+    digits = _integer_digits(value)
+    if digits is None or len(digits) > max_digits:
+        return None
+    number = int(digits or "0")
+    return -number if value.strip().startswith("-") else number
 
 
 class TypeRule(NamedTuple):
     """How a type's values look: `kind` (for expressions: int, number, bool or None), `accepts`,
-    the `hint` a message shows, and the type's empty `default`."""
+    the `hint` a message shows, the type's empty `default` and, for integer types, the most `digits`
+    its text may have."""
 
     kind: str | None
     accepts: Any  # Callable[[Any], bool]
     hint: str
     default: Any
+    digits: int | None = None
 
 
 def _integer_rule(low: int | None, high: int | None) -> TypeRule:
+    digits = MAX_INTEGER_DIGITS if low is None or high is None else len(str(max(-low, high)))
+
     def accepts(value: Any) -> bool:
-        number = _xs_integer(value)
+        number = _xs_integer(value, digits)
         return number is not None and (low is None or number >= low) and (high is None or number <= high)
 
     if low is None and high is None:
@@ -109,7 +124,7 @@ def _integer_rule(low: int | None, high: int | None) -> TypeRule:
     default = (
         0 if (low is None or low <= 0) and (high is None or high >= 0) else (low if low is not None else high)
     )
-    return TypeRule("int", accepts, hint, default)
+    return TypeRule("int", accepts, hint, default, digits)
 
 
 def _text(value: Any) -> bool:
@@ -196,16 +211,33 @@ def type_default(type_name: str | None) -> Any:
 
 
 def _render(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=repr)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except ValueError:  # an int beyond the int-conversion limit
+        return "a value too large to show"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
 def value_problem(what: str, type_name: str | None, value: Any) -> str | None:
-    """None when `value` is of the type, else "<what> must be <type> (<hint>), got <value>"."""
+    """None when `value` is of the type, else "<what> must be <type> (<hint>), got <value>" (integer
+    text longer than the type allows: "<what> is not a valid <type> (too many digits: N, at most M)")."""
     rule = type_rule(type_name)
     if rule is _ANY or (value is not None and rule.accepts(value)):
         return None
+    digits = len(_integer_digits(value) or "")
+    if rule.digits is not None and digits > rule.digits:
+        return f"{what} is not a valid {type_name} (too many digits: {digits}, at most {rule.digits})"
     return f"{what} must be {type_name} ({rule.hint}), got {_render(value)}"
+
+
+def type_problem(what: str, type_name: str) -> str | None:
+    """None for a known type name (or a user schema type outside xs:), else a message listing the
+    known types."""
+    prefix, _, local = type_name.rpartition(":")
+    if not prefix or prefix not in XSD_PREFIXES or local.lower() in _XSD_BY_LOWER:
+        return None
+    known = ", ".join([*VARIABLE_TYPES, *(f"{prefix}:{name}" for name in XSD_RULES)])
+    return f"{what} has unknown type {type_name!r} (known types: {known})"
 
 
 def fields_problem(data: dict[str, Any], declared: dict[str, str], what: str) -> str | None:

@@ -7,15 +7,29 @@ Each message starts with the net and names the element, e.g.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from knhk.engine.expressions import ExpressionError, compile_expression
 from knhk.engine.spec import Net, Specification, Task, implicit_condition_id
-from knhk.engine.types import value_problem
+from knhk.engine.types import type_problem, value_problem
 
-__all__ = ["Problem", "verify", "errors_only"]
+__all__ = ["Problem", "verify", "errors_only", "MAX_NET_NODES", "is_ncname"]
+
+MAX_NET_NODES = 10_000  # tasks and conditions per net: compiled presets and postsets grow with the square
+_NAME_START = (
+    "A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_NCNAME = re.compile(f"[{_NAME_START}][{_NAME_START}\\-.0-9\u00b7\u0300-\u036f\u203f-\u2040]*").fullmatch
+_NCNAME_HINT = "an XML name (NCName: a letter or _, then letters, digits, _, - or .); no XPath reaches it"
+
+
+def is_ncname(name: str) -> bool:
+    """Whether `name` is an XML NCName (what a variable must be for XPath to reach its element)."""
+    return _NCNAME(name) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +71,9 @@ class _Checker:
         self.yawl = yawl
         self.problems: list[Problem] = []
         self.net_ids = {net.id for net in spec.nets}
+        self.condition_types: dict[str, str] = {}  # of the net being checked
+        self.variable_names: set[str] = set()  # of the net being checked
+        self.node_nets: dict[str, list[str]] | None = None  # node id -> the nets holding it, on first use
 
     def add(self, net: Net, node: str | None, message: str, severity: str = "error") -> None:
         element = net.id if node is None else f"{net.id}/{node}"
@@ -68,13 +85,21 @@ class _Checker:
                 self.add(self.spec.nets[0], None, f"net id {net_id!r} is used by {count} nets")
         referenced = {task.subnet for net in self.spec.nets for task in net.tasks if task.subnet}
         for net in self.spec.nets:
-            self.check_net(net)
+            size = len(net.tasks) + len(net.conditions)
+            if size > MAX_NET_NODES:  # before anything that grows faster than the net
+                self.add(net, None, f"has {size} tasks and conditions; the limit is {MAX_NET_NODES}")
+            else:
+                self.check_net(net)
             if net is not self.spec.root and net.id not in referenced:
                 self.add(net, None, "is not the subnet of any composite task", "warning")
 
     # ------------------------------------------------------------------ per net
     def check_net(self, net: Net) -> None:
         kinds: dict[str, str] = {}
+        self.condition_types = {}
+        self.variable_names = {variable.name for variable in net.variables}
+        for condition in net.conditions:
+            self.condition_types.setdefault(condition.id, condition.type)
         for condition in net.conditions:
             self.claim_id(net, kinds, condition.id, "condition")
         for task in net.tasks:
@@ -83,6 +108,7 @@ class _Checker:
             if count > 1:
                 self.add(net, None, f"variable {name!r} is declared {count} times")
         for variable in net.variables:
+            self.check_data_name(net, None, f"variable {variable.name!r}", variable.name, variable.type)
             if variable.initial is not None:
                 problem = value_problem(f"the initial value of variable {variable.name!r}", variable.type,
                                         variable.initial)  # fmt: skip
@@ -179,17 +205,15 @@ class _Checker:
             edges.setdefault(source, []).append(target)
 
     def node_elsewhere(self, net: Net, node_id: str) -> str | None:
-        for other in self.spec.nets:
-            if other is not net and any(n.id == node_id for n in (*other.tasks, *other.conditions)):
-                return other.id
-        return None
+        if self.node_nets is None:
+            self.node_nets = {}
+            for other in self.spec.nets:
+                for node in (*other.tasks, *other.conditions):
+                    self.node_nets.setdefault(node.id, []).append(other.id)
+        return next((net_id for net_id in self.node_nets.get(node_id, ()) if net_id != net.id), None)
 
-    @staticmethod
-    def condition_type(net: Net, condition_id: str) -> str | None:
-        for condition in net.conditions:
-            if condition.id == condition_id:
-                return condition.type
-        return None
+    def condition_type(self, net: Net, condition_id: str) -> str | None:
+        return self.condition_types.get(condition_id)
 
     def check_paths(
         self, net: Net, kinds: dict[str, str], edges: dict[str, list[str]], start: str, end: str
@@ -255,6 +279,13 @@ class _Checker:
                 self.check_expression(
                     net, task.id, f"{label}: predicate of flow to {flow.to!r}", flow.predicate
                 )
+        for direction, params in (("input", task.inputs), ("output", task.outputs)):
+            for param in params or ():
+                self.check_data_name(net, task.id, f"{label}: {direction} {param.name!r}", param.name,
+                                     param.type)  # fmt: skip
+        if task.kind == "automated" and task.connector is None:
+            self.add(net, task.id, f"{label} is automated but has no connector (a worker runs the noop connector)",
+                     "warning")  # fmt: skip
         for param in task.inputs or ():
             if param.query is not None:
                 self.check_expression(net, task.id, f"{label}: query of input {param.name!r}", param.query)
@@ -349,6 +380,8 @@ class _Checker:
                     f"{label}: a splitting query needs the input variable that receives each item",
                     "warning",
                 )
+        if mi.variable is not None:
+            self.check_data_name(net, task.id, f"{label}: instance variable {mi.variable!r}", mi.variable)
         if mi.aggregate is not None:
             self.check_expression(net, task.id, f"{label}: aggregate query", mi.aggregate)
         if mi.to is not None:
@@ -363,6 +396,13 @@ class _Checker:
                     f"task {task.id!r} names {member!r} {count} times in its cancellation set",
                     "warning",
                 )
+            condition_type = self.condition_types.get(member) if kinds.get(member) == "condition" else None
+            if condition_type in ("input", "output"):
+                self.add(
+                    net, task.id,
+                    f"task {task.id!r} cancels the {condition_type} condition {member!r}; "
+                    "a cancellation set may not hold the net's input or output condition",
+                )  # fmt: skip
             if member in kinds or member in implicit:
                 continue
             where = self.node_elsewhere(net, member)
@@ -380,9 +420,20 @@ class _Checker:
             self.add(net, node, f"{what}: {exc}")
 
     def check_variable(self, net: Net, node: str, what: str, name: str) -> None:
-        """A mapping target must be a declared variable (when the net declares any, or for YAWL)."""
-        if (net.variables or self.yawl) and name not in {v.name for v in net.variables}:
+        """A mapping target must be a declared variable (when the net declares any, or for YAWL) and
+        an XML name."""
+        if (net.variables or self.yawl) and name not in self.variable_names:
             self.add(net, node, f"{what} targets {name!r}, which is not a variable of this net")
+        elif name not in self.variable_names and not is_ncname(name):  # a declared one is checked already
+            self.add(net, node, f"{what} targets {name!r}, which is not {_NCNAME_HINT}")
+
+    def check_data_name(self, net: Net, node: str | None, what: str, name: str, kind: str = "any") -> None:
+        """A variable or parameter is named by an XML name and has a known type."""
+        if not is_ncname(name):
+            self.add(net, node, f"{what} is not {_NCNAME_HINT}")
+        problem = type_problem(what, kind)
+        if problem is not None:
+            self.add(net, node, problem)
 
 
 def _reachable(start: str, edges: dict[str, list[str]]) -> set[str]:

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from knhk.engine.types import MAX_INTEGER_DIGITS
+
 __all__ = ["load_spec_file", "SpecFileError", "MAX_SPEC_BYTES", "MAX_SPEC_DEPTH", "json_depth"]
 
 MAX_SPEC_BYTES = 10 * 1024 * 1024  # larger specification files are refused before parsing (as YAWL files)
@@ -35,6 +37,28 @@ def json_depth(value: Any, stop_after: int | None = None) -> int:
     return deepest
 
 
+class _LongInteger(str):
+    """An integer literal longer than MAX_INTEGER_DIGITS, kept as text until it is reported."""
+
+
+def _join(path: str, key: str | int) -> str:
+    return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key
+
+
+def _long_integer_path(value: Any) -> tuple[str, int] | None:
+    """The JSON path and digit count of the first over-long integer literal of a document."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, _LongInteger):
+            return path or "(document)", len(current.lstrip("-"))
+        if isinstance(current, dict | list):
+            items = current.items() if isinstance(current, dict) else enumerate(current)
+            for key, member in reversed(list(items)):
+                stack.append((member, _join(path, key)))
+    return None
+
+
 def load_spec_file(path: str | Path) -> dict[str, Any]:
     """Read a `.json` specification, or a YAWL `.yawl`/`.xml` file, as a spec dict."""
     path = Path(path)
@@ -43,12 +67,20 @@ def load_spec_file(path: str | Path) -> dict[str, Any]:
         from knhk.engine.importers.yawl import import_yawl_file
 
         return import_yawl_file(path)
+    long_integers: list[str] = []
+
+    def parse_int(text: str) -> int | str:
+        if len(text.lstrip("-")) <= MAX_INTEGER_DIGITS:
+            return int(text)
+        long_integers.append(text)
+        return _LongInteger(text)
+
     try:
         size = path.stat().st_size
         if size > MAX_SPEC_BYTES:
             raise SpecFileError(f"{path}: file is {size} bytes; the limit is {MAX_SPEC_BYTES} bytes")
         with path.open(encoding="utf-8") as handle:
-            document = json.load(handle)
+            document = json.load(handle, parse_int=parse_int)
     except OSError as exc:
         raise SpecFileError(f"{path}: cannot read: {exc.strerror}") from exc
     except json.JSONDecodeError as exc:
@@ -59,6 +91,12 @@ def load_spec_file(path: str | Path) -> dict[str, Any]:
         raise SpecFileError(f"{path}: nested deeper than {MAX_SPEC_DEPTH} levels") from None
     if json_depth(document, stop_after=MAX_SPEC_DEPTH) > MAX_SPEC_DEPTH:
         raise SpecFileError(f"{path}: nested deeper than {MAX_SPEC_DEPTH} levels")
+    long_integer = _long_integer_path(document) if long_integers else None
+    if long_integer is not None:
+        where = long_integer[0].encode("utf-8", "backslashreplace").decode("utf-8")  # printable keys
+        raise SpecFileError(
+            f"{path}: {where}: an integer of {long_integer[1]} digits; at most {MAX_INTEGER_DIGITS} are allowed"
+        )
     if isinstance(document, dict) and isinstance(document.get("spec"), dict):
         document = document["spec"]  # accept the API's request body as a file too
     if not isinstance(document, dict):
