@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from knhk.engine.compile import AND
 from knhk.engine.runtime import Case, EngineError, NetInstance, WorkItem
 
 if TYPE_CHECKING:
@@ -86,70 +87,286 @@ def to_state(case: Case, root_data: bool = True) -> dict[str, Any]:
 
 
 def restore(executor: Executor, state: dict[str, Any], root_data: dict[str, Any] | None = None) -> Case:
-    """The case a `to_state` dict describes; EngineError(code="invalid") if it does not fit.
-    `root_data`: the root net's data, for a state saved with `to_state(case, root_data=False)`."""
-    try:
-        state = copy.deepcopy(state)
-        if root_data is not None and isinstance(state, dict) and state.get("nets") and "data" not in state["nets"][0]:
-            state["nets"][0]["data"] = copy.deepcopy(root_data)
-        return _restore(executor, state)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-        raise EngineError(
-            "invalid", f"case state does not fit specification {executor.spec.id!r}: {exc!r}"
-        ) from exc
-
-
-def _restore(executor: Executor, state: dict[str, Any]) -> Case:
-    if not isinstance(state, dict) or state.get("v") != STATE_VERSION:
-        raise EngineError(
-            "invalid",
-            f"unsupported case state version {state.get('v') if isinstance(state, dict) else None!r}",
-        )
+    """The case a `to_state` dict describes. EngineError(code="invalid") naming the field if the
+    state is malformed or not of this executor (spec id and content hash): one cheap pass over nets
+    and items, as this is on the platform's hot path. The case gets copies of the state's data and
+    of `root_data` (the root net's data, for a state saved with `to_state(case, root_data=False)`)."""
+    if not isinstance(state, dict):
+        raise _invalid(executor, "the state", _not(state, "a JSON object"))
+    version = state.get("v")
+    if type(version) is not int or version != STATE_VERSION:
+        raise _invalid(executor, "v", _not(version, f"a state version this engine reads ({STATE_VERSION})"))
     if state.get("spec") != executor.spec.id:
-        raise EngineError(
-            "invalid", f"case state is for specification {state.get('spec')!r}, not {executor.spec.id!r}"
-        )
-    case = Case(executor, str(state["case"]))
-    case.status = state["status"]
-    case.counter = int(state["counter"])
-    case.net_counter = int(state["net_counter"])
-    instances: dict[str, NetInstance] = {}
-    parents: dict[str, str] = {}
-    for entry in state["nets"]:
-        net = executor.nets[entry["net"]]
-        instance = NetInstance(str(entry["id"]), net, entry["data"], None)
-        for condition_id, count in entry["marking"].items():
-            index = net.condition_index[condition_id]
-            instance.marking[index] = int(count)
-            instance.mask |= 1 << index
-        instance.data_version = int(entry.get("dv", 0))
-        instance.live = entry.get("live", True)
-        instances[instance.id] = instance
-        if "parent" in entry:
-            parents[instance.id] = str(entry["parent"])
-    case.root = instances[str(state["nets"][0]["id"])]
-    for entry in state["items"]:
-        instance = instances[str(entry["in"])]
-        ctask = instance.net.tasks[instance.net.task_index[entry["task"]]]
-        item = WorkItem(str(entry["id"]), instance, ctask, entry["data"], entry["kind"])
-        item.parent = entry.get("parent")
-        item.state = entry["state"]
-        item.timer = entry.get("timer")
-        item.data_version = int(entry.get("dv", instance.data_version))
-        if "mi" in entry:
-            item.children = {}
-            item.created = int(entry["mi"]["created"])
-            item.completed = int(entry["mi"]["completed"])
-            item.outputs = list(entry["mi"]["outputs"] or [])
-        if item.parent is None:
-            instance.items[ctask.index] = item
-        else:
-            parent = case.items[item.parent]
-            assert parent.children is not None
-            parent.children[item.id] = item
-        case.items[item.id] = item
-    for instance_id, item_id in parents.items():
-        item = case.items[item_id]
-        instances[instance_id].parent = item
-        item.subnet = instances[instance_id]
+        raise _invalid(executor, "spec", _not(state.get("spec"), f"{executor.spec.id!r}"))
+    if state.get("hash") != executor.content_hash:
+        raise _invalid(
+            executor, "hash",
+            _not(state.get("hash"), f"this specification's content hash {executor.content_hash!r}")
+            + " (a state of another version of the specification?)",
+        )  # fmt: skip
+    case_id = state.get("case")
+    if type(case_id) is not str:
+        raise _invalid(executor, "case", _not(case_id, "a case id (a string)"))
+    status = state.get("status")
+    if type(status) is not str or status not in _STATUSES:
+        raise _invalid(executor, "status", _not(status, f"a case status ({', '.join(_STATUSES)})"))
+    counter = state.get("counter")
+    if type(counter) is not int or counter < 0:
+        raise _invalid(executor, "counter", _not(counter, "a non-negative integer"))
+    net_counter = state.get("net_counter")
+    if type(net_counter) is not int or net_counter < 0:
+        raise _invalid(executor, "net_counter", _not(net_counter, "a non-negative integer"))
+    net_entries = state.get("nets")
+    if type(net_entries) is not list or not net_entries:
+        raise _invalid(executor, "nets", _not(net_entries, "a non-empty list of net instances"))
+    item_entries = state.get("items")
+    if type(item_entries) is not list:
+        raise _invalid(executor, "items", _not(item_entries, "a list of work items"))
+    case = Case(executor, case_id)
+    case.status = status
+    case.counter = counter
+    case.net_counter = net_counter
+    instances = _restore_nets(executor, net_entries, net_counter, root_data)
+    case.root = next(iter(instances.values()))
+    composites = _restore_items(executor, case, item_entries, instances)
+    _link_subnets(executor, case, net_entries, instances, composites)
     return case
+
+
+_STATUSES = ("running", "suspended", "completed", "cancelled", "deadlocked", "failed")  # the runtime's
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+_MAX_ID_DIGITS = 4000  # int() refuses longer digit strings; an id that long never meets a counter
+
+
+def _invalid(executor: Executor, field: str, problem: str) -> EngineError:
+    return EngineError("invalid", f"case state does not fit specification {executor.spec.id!r}: {field}: {problem}")
+
+
+def _not(value: Any, expected: str) -> str:
+    """`<value> is not <expected>`, with a short repr of the value."""
+    if value is None:
+        return f"missing or null, not {expected}"
+    text = repr(value)
+    return f"{text if len(text) <= 40 else text[:37] + '...'} is not {expected}"
+
+
+def _above(text: str, counter: int) -> bool:
+    """Whether an id is a number above the counter (the next id made from it could collide)."""
+    return len(text) <= _MAX_ID_DIGITS and text.isdecimal() and int(text) > counter
+
+
+def _copy(value: Any) -> Any:
+    """A copy of a JSON value, its dicts and lists all the way down (4x faster than copy.deepcopy,
+    which also keeps aliasing: a JSON state has none); other values are deep-copied."""
+    kind = type(value)
+    if kind is dict:
+        return {key: item if type(item) in _ATOMS else _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _ATOMS else _copy(item) for item in value]
+    if kind in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
+def _entry_id(executor: Executor, entry: Any, where: str, what: str, seen: dict[str, Any],
+              counter: tuple[str, int]) -> str:
+    """The id of a `nets` or `items` entry: a string, not seen before, not above its counter."""
+    if not isinstance(entry, dict):
+        raise _invalid(executor, where, _not(entry, "a JSON object"))
+    entry_id = entry.get("id")
+    if type(entry_id) is not str:
+        raise _invalid(executor, f"{where}.id", _not(entry_id, f"a {what} id (a string)"))
+    if entry_id in seen:
+        raise _invalid(executor, f"{where}.id", f"{what} {entry_id!r} is listed twice")
+    if _above(entry_id, counter[1]):
+        raise _invalid(executor, counter[0], f"{counter[1]} is below {what} id {entry_id!r}")
+    return entry_id
+
+
+def _restore_nets(
+    executor: Executor, entries: list[Any], net_counter: int, root_data: dict[str, Any] | None
+) -> dict[str, NetInstance]:
+    """The net instances in state order, the root's first; `_link_subnets` links the others'
+    parents. Only non-negative counts of the net's conditions in a marking; a subnet is live."""
+    nets = executor.nets
+    instances: dict[str, NetInstance] = {}
+    for n, entry in enumerate(entries):
+        instance_id = _entry_id(executor, entry, f"nets[{n}]", "net instance", instances, ("net_counter", net_counter))
+        net_id = entry.get("net")
+        net = nets.get(net_id) if type(net_id) is str else None
+        if net is None:
+            raise _invalid(executor, f"nets[{n}].net", _not(net_id, "a net of the specification"))
+        live = entry.get("live", True)
+        if type(live) is not bool:
+            raise _invalid(executor, f"nets[{n}].live", _not(live, "a boolean"))
+        if not n:
+            if net is not executor.root:
+                raise _invalid(executor, "nets[0].net", _not(net_id, f"the root net {executor.root.id!r}"))
+            if "parent" in entry:
+                raise _invalid(executor, "nets[0].parent", "the root net instance has no parent work item")
+        elif type(entry.get("parent")) is not str:
+            raise _invalid(executor, f"nets[{n}].parent", _not(entry.get("parent"), "a composite work item's id"))
+        elif not live:
+            raise _invalid(executor, f"nets[{n}].live", "false, but a subnet instance in the state is live")
+        data = entry.get("data")
+        if data is None and not n and root_data is not None:
+            data = root_data
+        if not isinstance(data, dict):
+            raise _invalid(executor, f"nets[{n}].data", _not(data, "a JSON object"))
+        marking = entry.get("marking")
+        if not isinstance(marking, dict):
+            raise _invalid(executor, f"nets[{n}].marking", _not(marking, "a JSON object"))
+        instance = NetInstance(instance_id, net, _copy(data), None)
+        index_of = net.condition_index
+        counts = instance.marking
+        mask = 0
+        for condition_id, count in marking.items():
+            index = index_of.get(condition_id)
+            if index is None:
+                raise _invalid(executor, f"nets[{n}].marking", _not(condition_id, f"a condition of net {net.id!r}"))
+            if type(count) is not int or count < 0:
+                raise _invalid(executor, f"nets[{n}].marking.{condition_id}", _not(count, "a non-negative integer"))
+            if count:
+                counts[index] = count
+                mask |= 1 << index
+        instance.mask = mask
+        data_version = entry.get("dv", 0)
+        if type(data_version) is not int or data_version < 0:
+            raise _invalid(executor, f"nets[{n}].dv", _not(data_version, "a non-negative integer"))
+        instance.data_version = data_version
+        instance.live = live
+        instances[instance_id] = instance
+    return instances
+
+
+def _restore_items(executor: Executor, case: Case, entries: list[Any], instances: dict[str, NetInstance]) -> int:
+    """The live work items in state order (an MI instance after its MI parent, in the parent's
+    task and net instance; at most one other live item per task and net instance; an enabled one
+    with its join's preset marked). Returns how many are started composite items (with a subnet)."""
+    items = case.items
+    counter = case.counter
+    composites = 0
+    for n, entry in enumerate(entries):
+        item_id = _entry_id(executor, entry, f"items[{n}]", "work item", items, ("counter", counter))
+        instance_id = entry.get("in")
+        instance = instances.get(instance_id) if type(instance_id) is str else None
+        if instance is None or not instance.live:
+            raise _invalid(executor, f"items[{n}].in", _not(instance_id, "a live net instance of the state"))
+        net = instance.net
+        task_id = entry.get("task")
+        index = net.task_index.get(task_id) if type(task_id) is str else None
+        if index is None:
+            raise _invalid(executor, f"items[{n}].task", _not(task_id, f"a task of net {net.id!r}"))
+        ctask = net.tasks[index]
+        if ctask.routing:
+            raise _invalid(executor, f"items[{n}].task", f"{task_id!r} is a routing task: it has no live work items")
+        item_state = entry.get("state")
+        if item_state != "enabled" and item_state != "started":
+            raise _invalid(executor, f"items[{n}].state", _not(item_state, "a live item's state (enabled, started)"))
+        data = entry.get("data")
+        if not isinstance(data, dict):
+            raise _invalid(executor, f"items[{n}].data", _not(data, "a JSON object"))
+        parent_id = entry.get("parent")
+        kind = ctask.item_kind if parent_id is None else ctask.kind
+        if entry.get("kind") != kind:
+            problem = _not(entry.get("kind"), f"the kind of task {task_id!r} ({kind!r})")
+            raise _invalid(executor, f"items[{n}].kind", problem)
+        data_version = entry.get("dv", instance.data_version)
+        if type(data_version) is not int or data_version < 0:
+            raise _invalid(executor, f"items[{n}].dv", _not(data_version, "a non-negative integer"))
+        timer = entry.get("timer")
+        if timer is not None and not isinstance(timer, dict):
+            raise _invalid(executor, f"items[{n}].timer", _not(timer, "a JSON object"))
+        mi = entry.get("mi")
+        item = WorkItem(item_id, instance, ctask, _copy(data), kind)
+        item.state = item_state
+        item.data_version = data_version
+        if timer is not None:
+            item.timer = _copy(timer)
+        if parent_id is None:
+            if instance.items[index] is not None:
+                raise _invalid(
+                    executor, f"items[{n}]",
+                    f"a second live work item of task {task_id!r} in net instance {instance_id!r}",
+                )
+            if (mi is not None) != (ctask.mi is not None and item_state == "started"):
+                raise _invalid(
+                    executor, f"items[{n}].mi",
+                    "missing: the item is a started multiple-instance item" if mi is None
+                    else "only a started multiple-instance item has one",
+                )  # fmt: skip
+            if mi is not None:
+                _restore_mi(executor, item, mi, n)
+            elif item_state == "enabled":  # (an OR-join's analysis is not cheap: left out)
+                preset = ctask.preset_mask
+                marked = instance.mask & preset
+                if not marked or (ctask.join == AND and marked != preset):
+                    raise _invalid(
+                        executor, f"items[{n}].state",
+                        f"enabled, but the marking of net instance {instance_id!r} does not satisfy "
+                        f"the join of task {task_id!r}",
+                    )  # fmt: skip
+            instance.items[index] = item
+        else:
+            parent = items.get(parent_id) if type(parent_id) is str else None
+            if parent is None or parent.children is None or parent.ctask is not ctask or parent.instance is not instance:
+                raise _invalid(
+                    executor, f"items[{n}].parent",
+                    _not(parent_id, f"an earlier started multiple-instance item of task {task_id!r} "
+                                    f"in net instance {instance_id!r}"),
+                )  # fmt: skip
+            if mi is not None:
+                raise _invalid(executor, f"items[{n}].mi", "an instance of a multiple-instance item has none")
+            item.parent = parent_id
+            parent.children[item_id] = item
+        if ctask.subnet is not None and item_state == "started" and item.children is None:
+            composites += 1
+        items[item_id] = item
+    return composites
+
+
+def _restore_mi(executor: Executor, item: WorkItem, mi: Any, n: int) -> None:
+    if not isinstance(mi, dict):
+        raise _invalid(executor, f"items[{n}].mi", _not(mi, "a JSON object"))
+    created, completed, outputs = mi.get("created"), mi.get("completed"), mi.get("outputs")
+    if type(created) is not int or created < 0:
+        raise _invalid(executor, f"items[{n}].mi.created", _not(created, "a non-negative integer"))
+    if type(completed) is not int or not 0 <= completed <= created:
+        problem = _not(completed, f"an integer from 0 to created ({created})")
+        raise _invalid(executor, f"items[{n}].mi.completed", problem)
+    if outputs is not None and type(outputs) is not list:
+        raise _invalid(executor, f"items[{n}].mi.outputs", _not(outputs, "a list"))
+    item.children = {}
+    item.created = created
+    item.completed = completed
+    item.outputs = _copy(outputs) if outputs else []
+
+
+def _link_subnets(
+    executor: Executor, case: Case, entries: list[Any], instances: dict[str, NetInstance], composites: int
+) -> None:
+    """Each subnet instance to its parent: a started composite item of a task with that subnet, in
+    a net instance listed earlier (so no cycles), with no other subnet; each such item has one."""
+    items = case.items
+    position = {instance_id: n for n, instance_id in enumerate(instances)}
+    for n, instance in enumerate(instances.values()):
+        if not n:
+            continue
+        parent_id = entries[n]["parent"]
+        item = items.get(parent_id)
+        if item is None or item.ctask.subnet != instance.net.id or item.children is not None or item.state != "started":
+            raise _invalid(
+                executor, f"nets[{n}].parent",
+                _not(parent_id, f"a started composite work item of net {instance.net.id!r}"),
+            )
+        if item.subnet is not None:
+            problem = f"work item {parent_id!r} has subnet instance {item.subnet.id!r}"
+            raise _invalid(executor, f"nets[{n}].parent", problem)
+        if position[item.instance.id] >= n:
+            raise _invalid(executor, f"nets[{n}].parent", f"work item {parent_id!r} is in a net instance listed later")
+        instance.parent = item
+        item.subnet = instance
+    if len(instances) - 1 < composites:
+        item = next(item for item in items.values() if item.subnet is None and item.ctask.subnet is not None
+                    and item.state == "started" and item.children is None)  # fmt: skip
+        raise _invalid(executor, "nets", f"no subnet instance of started composite work item {item.id!r}")
