@@ -2,7 +2,8 @@
 
 - run_automated_item: an automated work item's connector runs (through its circuit breaker), then the
   item completes and the case advances; failures are retried with exponential backoff, and after the
-  last retry the item goes to the dead letter queue (incidents/).
+  last retry the item goes to the dead letter queue (incidents/), as it does at once when the engine
+  refuses the connector's output (a retry would get the same answer; an operator skips it with data).
 - fire_timer: a work item's timer expired.
 - advance_case: re-run a case from its stored state (recovery).
 Each takes the case's row lock inside the service, so two workers never advance one case at once.
@@ -24,6 +25,7 @@ from cases import services
 from cases.connectors import ConnectorError
 from incidents.resilience import backoff_delay, call_connector
 from incidents.services import dead_letter, resolve_for_item
+from knhk.api.errors import BadRequest
 
 logger = logging.getLogger("knhk.tasks")
 
@@ -58,7 +60,12 @@ def run_automated_item(self, work_item_id: str) -> str:
             raise self.retry(countdown=delay, exc=exc) from exc
         dead_letter(work_item_id, name, str(exc), attempts=self.request.retries + 1)  # the dead letter queue
         return "dead_lettered"
-    services.complete_work_item(work_item_id, output)
+    try:
+        services.complete_work_item(work_item_id, output)
+    except BadRequest as exc:  # the engine refused the connector's output: a retry would get the same
+        dead_letter(work_item_id, name, f"the connector's output was refused: {exc.detail}",
+                    attempts=self.request.retries + 1)
+        return "dead_lettered"
     resolve_for_item(work_item_id)
     return "completed"
 

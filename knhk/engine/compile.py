@@ -433,7 +433,10 @@ def get_executor(
 
     Pass `content_hash` (the `Executor.content_hash` stored with the workflow) to skip hashing.
     """
-    key = _cache_key(spec, version, content_hash)
+    try:
+        key = _cache_key(spec, version, content_hash)
+    except (ValueError, TypeError):  # not JSON text (a lone surrogate, a huge int): parsing says why
+        return compile_spec(spec, version)
     with _cache_lock:
         executor = _cache.get(key)
         if executor is not None:

@@ -14,11 +14,12 @@ from typing import Any
 
 from knhk.engine.expressions import ExpressionError, compile_expression
 from knhk.engine.spec import Net, Specification, Task, implicit_condition_id
-from knhk.engine.types import type_problem, value_problem
+from knhk.engine.types import simple_kind, type_problem, value_problem
 
-__all__ = ["Problem", "verify", "errors_only", "MAX_NET_NODES", "is_ncname"]
+__all__ = ["Problem", "verify", "errors_only", "MAX_NET_NODES", "MAX_SPEC_NODES", "is_ncname"]
 
 MAX_NET_NODES = 10_000  # tasks and conditions per net: compiled presets and postsets grow with the square
+MAX_SPEC_NODES = 20_000  # the same over all nets of a specification (memory per compiled executor)
 _NAME_START = (
     "A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
     "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
@@ -32,7 +33,16 @@ def is_ncname(name: str) -> bool:
     return _NCNAME(name) is not None
 
 
+def _compiled_size(net: Net) -> int:
+    """Tasks and conditions the compiler numbers: the explicit ones and one per task-to-task flow."""
+    task_ids = {task.id for task in net.tasks}
+    implicit = sum(1 for task in net.tasks for flow in task.flows if flow.to in task_ids)
+    return len(net.tasks) + len(net.conditions) + implicit
+
+
 @dataclass(frozen=True, slots=True)
+
+
 class Problem:
     """One verification finding; `element` is "<net>" or "<net>/<node id>"."""
 
@@ -84,10 +94,18 @@ class _Checker:
             if count > 1:
                 self.add(self.spec.nets[0], None, f"net id {net_id!r} is used by {count} nets")
         referenced = {task.subnet for net in self.spec.nets for task in net.tasks if task.subnet}
+        sizes = {id(net): _compiled_size(net) for net in self.spec.nets}
+        total = sum(sizes.values())
+        if total > MAX_SPEC_NODES:
+            self.add(self.spec.root, None, f"the specification has {total} tasks and conditions (a flow from "
+                                           f"task to task counts as one); the limit is {MAX_SPEC_NODES}")
         for net in self.spec.nets:
-            size = len(net.tasks) + len(net.conditions)
+            size = sizes[id(net)]
             if size > MAX_NET_NODES:  # before anything that grows faster than the net
-                self.add(net, None, f"has {size} tasks and conditions; the limit is {MAX_NET_NODES}")
+                self.add(net, None, f"has {size} tasks and conditions (a flow from task to task counts as "
+                                    f"one); the limit is {MAX_NET_NODES}")
+            elif total > MAX_SPEC_NODES:
+                continue
             else:
                 self.check_net(net)
             if net is not self.spec.root and net.id not in referenced:
@@ -299,6 +317,8 @@ class _Checker:
         for name, count in Counter(p.name for p in task.outputs or ()).items():
             if count > 1:
                 self.add(net, task.id, f"{label} declares output {name!r} {count} times")
+        if task.output_mappings is None and not task.multi_instance and not task.subnet:
+            self.check_merged_outputs(net, task, label)
         if task.subnet is not None and task.subnet not in self.net_ids:
             self.add(
                 net, task.id, f"{label} runs subnet {task.subnet!r}, which is not a net of this specification"
@@ -318,6 +338,18 @@ class _Checker:
             if not isinstance(role, str):
                 self.add(net, task.id, f"{label}: roles must be strings")
         self.check_multi_instance(net, task)
+
+    def check_merged_outputs(self, net: Net, task: Task, label: str) -> None:
+        """Declared outputs merge into the net variables of the same name: a number or boolean
+        variable takes only an output of its kind (an integer output into a number variable too)."""
+        variable_types = {v.name: v.type for v in net.variables}
+        for param in task.outputs or ():
+            if param.name not in variable_types or param.type in (None, "any"):
+                continue
+            wanted, given = simple_kind(variable_types[param.name]), simple_kind(param.type)
+            if wanted is not None and given != wanted and (wanted, given) != ("number", "int"):
+                self.add(net, task.id, f"{label}: output {param.name!r} is {param.type} but merges into "
+                                       f"variable {param.name!r} of type {variable_types[param.name]}")
 
     def check_connector(self, net: Net, task: Task) -> None:
         """A connector has a name (the platform checks it against its registry) and an object config."""

@@ -4,6 +4,7 @@ traceback (long integer text, lone surrogates, huge nets, names XPath cannot rea
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -191,8 +192,9 @@ def test_simulate_of_a_lone_surrogate_exits_2_without_traceback(tmp_path: Path) 
 
 
 def sequence(size: int) -> Specification:
-    """A net of `size` nodes, start -> t0 -> ... -> end, built without parsing."""
-    count = size - 2
+    """start -> t0 -> ... -> end, built without parsing: `size` nodes as the compiler counts them (an
+    odd size: tasks, the two conditions and a condition per task-to-task flow), `size - 1` if even."""
+    count = (size - 1) // 2
     tasks = tuple(Task(id=f"t{i}", flows=(Flow(to=f"t{i + 1}" if i + 1 < count else "end"),)) for i in range(count))
     conditions = (Condition(id="start", type="input", flows=(Flow(to="t0"),)), Condition(id="end", type="output"))
     return Specification(id="big", nets=(Net(id="big", conditions=conditions, tasks=tasks),))
@@ -207,13 +209,27 @@ def test_a_net_over_the_node_limit_is_one_error_found_at_once() -> None:
     started = time.perf_counter()
     problems = verify(spec)
     assert time.perf_counter() - started < 1.0  # the count is taken before any other check of the net
-    assert [str(p) for p in problems] == ["error: net big: has 150000 tasks and conditions; the limit is 10000"]
+    assert [str(p) for p in problems] == [
+        "error: net big: the specification has 149999 tasks and conditions (a flow from task to task counts as "
+        "one); the limit is 20000",
+        "error: net big: has 149999 tasks and conditions (a flow from task to task counts as one); the limit is 10000",
+    ]
     assert problems[0].element == "big"
+
+
+def test_nets_within_the_limit_may_not_exceed_the_specification_limit_together() -> None:
+    net = sequence(MAX_NET_NODES - 1).nets[0]
+    spec = Specification(id="big", nets=(net, dataclasses.replace(net, id="other"), dataclasses.replace(net, id="third")))
+    assert [p.message for p in verify(spec) if p.severity == "error"] == [
+        "net big: the specification has 29997 tasks and conditions (a flow from task to task counts as one); "
+        "the limit is 20000"
+    ]
 
 
 def test_check_of_a_net_over_the_node_limit_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, sequence(MAX_NET_NODES + 1).to_dict())
-    assert run(capsys, "check", path) == (2, "error: net big: has 10001 tasks and conditions; the limit is 10000\n")
+    assert run(capsys, "check", path) == (
+        2, "error: net big: has 10001 tasks and conditions (a flow from task to task counts as one); the limit is 10000\n")
 
 
 # --------------------------------------------------------------------------- names and types
@@ -339,3 +355,26 @@ def test_shared_yawl_files_still_check(shared_dir: Path, capsys: pytest.CaptureF
     codes = {path.name: main(["check", str(path)]) for path in files}
     capsys.readouterr()
     assert {name for name, code in codes.items() if code != 0} == {"BadNetSpecification.xml"}
+
+
+# --------------------------------------------------------------------------- merged outputs, cache key
+
+
+def test_a_declared_output_of_another_kind_than_the_variable_it_merges_into_is_an_error() -> None:
+    document = {"id": "decl", "variables": [{"name": "x", "type": "integer"}, {"name": "r", "type": "number"}],
+                "conditions": [{"id": "start", "type": "input", "flows": ["A"]}, {"id": "end", "type": "output"}],
+                "tasks": [{"id": "A", "outputs": [{"name": "x", "type": "string"}, {"name": "r", "type": "integer"}],
+                           "flows": ["end"]}]}  # fmt: skip
+    assert [p.message for p in verify(Specification.from_dict(document))] == [
+        "net decl: task 'A': output 'x' is string but merges into variable 'x' of type integer"
+    ]  # an integer output into a number variable is fine
+
+
+def test_get_executor_of_a_spec_that_is_no_json_text_says_why() -> None:
+    from knhk.engine import get_executor
+    from knhk.engine.spec import SpecError
+
+    document = {"id": "s", "name": "\ud800", "conditions": [{"id": "i", "type": "input", "flows": ["end"]},
+                                                             {"id": "end", "type": "output"}], "tasks": []}
+    with pytest.raises(SpecError, match="lone surrogate"):
+        get_executor(document)

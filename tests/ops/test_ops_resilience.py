@@ -128,6 +128,20 @@ def test_skip_completes_the_item_with_the_given_data(api_client):
     assert case.state == "completed" and case.data["result"] == 7
 
 
+def test_a_connector_output_the_engine_refuses_goes_to_the_dead_letter_queue_and_can_be_skipped(api_client):
+    refused = {"name": "echo", "config": {"output": {"result": "abc"}}, "max_retries": 3}  # result: integer
+    case_id = _start(api_client, "ops-refused-output", refused)
+    incident = Incident.objects.get()
+    assert incident.state == "open" and incident.attempts == 1  # not retried: the same output again
+    assert incident.error.startswith("the connector's output was refused: ") and "'result'" in incident.error
+    item = WorkItem.objects.get(case_id=case_id, task_id="call")
+    assert item.state == "started" and Case.objects.get(pk=case_id).state == "running"
+    response = api_client.post(f"/api/v1/incidents/{incident.id}/skip", {"data": {"result": 7}}, format="json")
+    assert response.status_code == 200, response.content
+    case = Case.objects.get(pk=case_id)
+    assert case.state == "completed" and case.data["result"] == 7
+
+
 def test_cancel_cancels_the_case_and_a_stale_incident_is_closed(api_client):
     case_id = _start(api_client, "ops-cancel", FAILING)
     incident = Incident.objects.get()
