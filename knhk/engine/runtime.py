@@ -753,7 +753,7 @@ class Case:
             self._start_subnet(item)
 
     def _start_subnet(self, item: WorkItem) -> None:
-        depth, parent = 1, item.instance.parent
+        depth, parent = 2, item.instance.parent  # the subnet's, the root net's instance counting 1
         while parent is not None:
             depth, parent = depth + 1, parent.instance.parent
         if depth > MAX_NET_DEPTH:

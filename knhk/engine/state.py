@@ -16,7 +16,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from knhk.engine.compile import AND
-from knhk.engine.runtime import Case, EngineError, NetInstance, WorkItem
+from knhk.engine.runtime import MAX_NET_DEPTH, Case, EngineError, NetInstance, WorkItem
 
 if TYPE_CHECKING:
     from knhk.engine.compile import Executor
@@ -349,6 +349,7 @@ def _link_subnets(
     a net instance listed earlier (so no cycles), with no other subnet; each such item has one."""
     items = case.items
     position = {instance_id: n for n, instance_id in enumerate(instances)}
+    depth = {next(iter(instances)): 1}  # nets deep, the root net's instance first
     for n, instance in enumerate(instances.values()):
         if not n:
             continue
@@ -364,6 +365,9 @@ def _link_subnets(
             raise _invalid(executor, f"nets[{n}].parent", problem)
         if position[item.instance.id] >= n:
             raise _invalid(executor, f"nets[{n}].parent", f"work item {parent_id!r} is in a net instance listed later")
+        depth[instance.id] = depth[item.instance.id] + 1
+        if depth[instance.id] > MAX_NET_DEPTH:  # as the runtime never starts one (completing it would recurse)
+            raise _invalid(executor, f"nets[{n}]", f"runs {depth[instance.id]} nets deep; the limit is {MAX_NET_DEPTH}")
         instance.parent = item
         item.subnet = instance
     if len(instances) - 1 < composites:

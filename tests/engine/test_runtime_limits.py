@@ -120,3 +120,26 @@ def test_simulate_start_data_the_net_refuses_is_invalid_input(tmp_path: Path,
         2, "error: --data: net limits: case data: variable 'x' must be integer (a whole number), got \"abc\"\n")
     assert run(capsys, "simulate", str(path), "--data", '{"zz": 1}')[0] == 2
     assert run(capsys, "simulate", str(path), "--data", '{"x": 3}')[0] == 0
+
+
+def test_a_state_nested_deeper_than_the_limit_is_refused_on_restore() -> None:
+    executor = compile_spec(nested(MAX_NET_DEPTH + 5))
+    case = executor.start_case("c", {})
+    drive(case)  # up to the limit: the composite at depth MAX_NET_DEPTH + 1 failed
+    state = case.to_state()
+    assert executor.restore(state).to_state() == state
+    # one level more than the runtime allows, written by hand: the last subnet becomes a composite's
+    deepest = state["nets"][-1]
+    deeper = json.loads(json.dumps(state))
+    item = {"id": str(deeper["counter"] + 1), "task": "C", "in": deepest["id"], "state": "started",
+            "kind": "composite", "data": {}, "dv": 0}  # fmt: skip
+    net_entry = {**deepest, "id": str(deeper["net_counter"] + 1), "net": f"n{len(state['nets'])}",
+                 "parent": item["id"], "marking": {}}  # fmt: skip
+    deeper["items"].append(item)
+    deeper["nets"].append(net_entry)
+    deeper["counter"] += 1
+    deeper["net_counter"] += 1
+    from knhk.engine import EngineError
+
+    with pytest.raises(EngineError, match=f"nets deep; the limit is {MAX_NET_DEPTH}"):
+        executor.restore(deeper)
