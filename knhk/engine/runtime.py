@@ -28,6 +28,7 @@ __all__ = ["Case", "WorkItem", "Event", "EngineError", "NetInstance"]
 ENABLED = "enabled"  # start() and complete() spell these three as literals: a constant is cheaper
 STARTED = "started"  # to load than a global on the hot path
 RUNNING = "running"
+CASE_STATUSES = (RUNNING, "suspended", "completed", "cancelled", "deadlocked", "failed")
 ROUTING_LOOP_LIMIT = 100_000  # routing firings per call: more means a loop of routing tasks only
 MAX_MI_INSTANCES = 10_000  # instances of one multiple-instance task: a bound on memory and time per case
 MAX_NET_DEPTH = 100  # subnets inside subnets (WCP-22 recursion): completing them recurses in Python
@@ -364,7 +365,7 @@ class Case:
     def _start_general(self, item_id: str) -> WorkItem:
         self._require_running()
         item = self._item(item_id)
-        if item.state != "enabled":
+        if item.state != ENABLED:
             raise EngineError("conflict", f"work item {item_id} is already started")
         self._start_item(item)
         self._settle()
@@ -467,7 +468,7 @@ class Case:
             self._settle()
         elif self.counter == enabled_before:  # nothing new: is anything left that can move?
             for other in self.items.values():
-                if other.state == "enabled" or (other.subnet is None and other.children is None):
+                if other.state == ENABLED or (other.subnet is None and other.children is None):
                     break
             else:
                 self._settle()

@@ -268,7 +268,8 @@ _CONNECTOR_FIELDS = {"name", "config", "max_retries", "retry_delay", "extensions
 _MISSING = object()
 
 
-def _join(path: str, key: str | int) -> str:
+def join_path(path: str, key: str | int) -> str:
+    """A JSON path one step further: `tasks[2]`, `tasks[2].id`."""
     if isinstance(key, int):
         return f"{path}[{key}]"
     return f"{path}.{key}" if path else key
@@ -299,8 +300,8 @@ def _surrogate_paths(document: Any) -> list[str]:
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, member in reversed(list(items)):
                 if isinstance(key, str) and _SURROGATE.search(key):
-                    found.append(f"{_printable(_join(path, key))}: the field name {_SURROGATE_TEXT}")
-                stack.append((member, _join(path, key)))
+                    found.append(f"{_printable(join_path(path, key))}: the field name {_SURROGATE_TEXT}")
+                stack.append((member, join_path(path, key)))
     if len(found) > _MAX_SURROGATE_MESSAGES:
         found[_MAX_SURROGATE_MESSAGES:] = ["(more strings with lone surrogates are not listed)"]
     return found
@@ -322,10 +323,10 @@ class _Parser:
             return False
         for key in value:
             if key not in allowed:
-                self.error(_join(path, str(key)), "unknown field")
+                self.error(join_path(path, str(key)), "unknown field")
         for key in required:
             if key not in value:
-                self.error(_join(path, key), "is required")
+                self.error(join_path(path, key), "is required")
         return True
 
     def string(self, d: dict, key: str, path: str, default: Any = None, nonempty: bool = True) -> Any:
@@ -333,7 +334,7 @@ class _Parser:
         if value is _MISSING or (value is None and default is None):
             return default
         if not isinstance(value, str) or (nonempty and not value.strip()):
-            self.error(_join(path, key), "must be a non-empty string" if nonempty else "must be a string")
+            self.error(join_path(path, key), "must be a non-empty string" if nonempty else "must be a string")
             return default
         return value
 
@@ -342,7 +343,7 @@ class _Parser:
         if value is _MISSING:
             return default
         if value not in choices:
-            self.error(_join(path, key), "must be one of " + ", ".join(choices))
+            self.error(join_path(path, key), "must be one of " + ", ".join(choices))
             return default
         return value
 
@@ -351,10 +352,10 @@ class _Parser:
         if value is _MISSING or value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error(_join(path, key), "must be an integer")
+            self.error(join_path(path, key), "must be an integer")
             return None
         if minimum is not None and value < minimum:
-            self.error(_join(path, key), f"must be at least {minimum}")
+            self.error(join_path(path, key), f"must be at least {minimum}")
             return None
         return value
 
@@ -363,7 +364,7 @@ class _Parser:
         if value is _MISSING:
             return default
         if not isinstance(value, bool):
-            self.error(_join(path, key), "must be true or false")
+            self.error(join_path(path, key), "must be true or false")
             return default
         return value
 
@@ -372,7 +373,7 @@ class _Parser:
         if value is _MISSING or value is None:
             return None
         if not isinstance(value, dict):
-            self.error(_join(path, "extensions"), "must be an object")
+            self.error(join_path(path, "extensions"), "must be an object")
             return None
         return value
 
@@ -381,7 +382,7 @@ class _Parser:
         if value is _MISSING or value is None:
             return []
         if not isinstance(value, list):
-            self.error(_join(path, key), "must be a list")
+            self.error(join_path(path, key), "must be a list")
             return []
         return value
 
@@ -391,7 +392,7 @@ class _Parser:
             if isinstance(item, str) and item.strip():
                 result.append(item)
             else:
-                self.error(_join(_join(path, key), index), "must be a non-empty string")
+                self.error(join_path(join_path(path, key), index), "must be a non-empty string")
         return tuple(result)
 
     def type_name(self, d: dict, key: str, path: str) -> str:
@@ -401,7 +402,7 @@ class _Parser:
         if isinstance(value, str) and (value in VARIABLE_TYPES or QUALIFIED_TYPE_PATTERN.match(value)):
             return value
         self.error(
-            _join(path, key),
+            join_path(path, key),
             "must be one of " + ", ".join(VARIABLE_TYPES) + " or an XML Schema type name such as xs:string",
         )
         return "any"
@@ -417,7 +418,7 @@ class _Parser:
         root = self.net(d, "", root_id, top_level=True)
         nets = [root]
         for index, item in enumerate(self.array(d, "nets", "")):
-            path = _join("nets", index)
+            path = join_path("nets", index)
             if self.obj(item, path, _SUBNET_FIELDS, ("id",)):
                 nets.append(self.net(item, path, self.string(item, "id", path) or f"net{index}"))
         return Specification(
@@ -434,15 +435,15 @@ class _Parser:
             name=None if top_level else self.string(d, "name", path),
             description=None if top_level else self.string(d, "description", path, nonempty=False),
             variables=tuple(
-                self.variable(item, _join(_join(path, "variables"), i))
+                self.variable(item, join_path(join_path(path, "variables"), i))
                 for i, item in enumerate(self.array(d, "variables", path))
             ),
             conditions=tuple(
-                self.condition(item, _join(_join(path, "conditions"), i))
+                self.condition(item, join_path(join_path(path, "conditions"), i))
                 for i, item in enumerate(self.array(d, "conditions", path))
             ),
             tasks=tuple(
-                self.task(item, _join(_join(path, "tasks"), i))
+                self.task(item, join_path(join_path(path, "tasks"), i))
                 for i, item in enumerate(self.array(d, "tasks", path))
             ),
             extensions=None if top_level else self.extensions(d, path),
@@ -462,7 +463,7 @@ class _Parser:
     def flows(self, d: dict, path: str) -> tuple[Flow, ...]:
         result = []
         for index, item in enumerate(self.array(d, "flows", path)):
-            flow_path = _join(_join(path, "flows"), index)
+            flow_path = join_path(join_path(path, "flows"), index)
             if isinstance(item, str) and item.strip():
                 result.append(Flow(to=item))
                 continue
@@ -499,23 +500,23 @@ class _Parser:
         subnet = self.string(d, "subnet", path)
         kind = self.enum(d, "kind", path, TASK_KINDS, "composite" if subnet else "manual")
         if subnet and kind != "composite":
-            self.error(_join(path, "kind"), "a task with a subnet is composite (omit kind or use composite)")
+            self.error(join_path(path, "kind"), "a task with a subnet is composite (omit kind or use composite)")
         if kind == "composite" and not subnet:
-            self.error(_join(path, "subnet"), "is required for a composite task")
+            self.error(join_path(path, "subnet"), "is required for a composite task")
         inputs = outputs = mappings = None
         if d.get("output_mappings") is not None:
             mappings = tuple(
-                self.mapping(item, _join(_join(path, "output_mappings"), i))
+                self.mapping(item, join_path(join_path(path, "output_mappings"), i))
                 for i, item in enumerate(self.array(d, "output_mappings", path))
             )
         if "inputs" in d:
             inputs = tuple(
-                self.param(item, _join(_join(path, "inputs"), i), _INPUT_FIELDS)
+                self.param(item, join_path(join_path(path, "inputs"), i), _INPUT_FIELDS)
                 for i, item in enumerate(self.array(d, "inputs", path))
             )
         if "outputs" in d:
             outputs = tuple(
-                self.param(item, _join(_join(path, "outputs"), i), _OUTPUT_FIELDS)
+                self.param(item, join_path(join_path(path, "outputs"), i), _OUTPUT_FIELDS)
                 for i, item in enumerate(self.array(d, "outputs", path))
             )
         return Task(
@@ -531,9 +532,9 @@ class _Parser:
             inputs=inputs,
             outputs=outputs,
             output_mappings=mappings,
-            multi_instance=self.multi_instance(d.get("multi_instance"), _join(path, "multi_instance")),
-            timer=self.timer(d.get("timer"), _join(path, "timer")),
-            connector=self.connector(d.get("connector"), _join(path, "connector")),
+            multi_instance=self.multi_instance(d.get("multi_instance"), join_path(path, "multi_instance")),
+            timer=self.timer(d.get("timer"), join_path(path, "timer")),
+            connector=self.connector(d.get("connector"), join_path(path, "connector")),
             extensions=self.extensions(d, path),
         )
 
@@ -582,9 +583,9 @@ class _Parser:
         if sum(value is not None for value in (duration, expiry, variable)) != 1:
             self.error(path, "needs exactly one of duration, expiry or variable")
         if duration is not None and not DURATION_PATTERN.match(duration):
-            self.error(_join(path, "duration"), "must be an ISO 8601 duration such as PT30M")
+            self.error(join_path(path, "duration"), "must be an ISO 8601 duration such as PT30M")
         if expiry is not None and not DATETIME_PATTERN.match(expiry):
-            self.error(_join(path, "expiry"), "must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z")
+            self.error(join_path(path, "expiry"), "must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z")
         return Timer(
             trigger=self.enum(d, "trigger", path, TIMER_TRIGGERS, "enabled"),
             duration=duration,
@@ -598,11 +599,11 @@ class _Parser:
             return None
         config = d.get("config", {})
         if not isinstance(config, dict):
-            self.error(_join(path, "config"), "must be an object")
+            self.error(join_path(path, "config"), "must be an object")
             config = {}
         delay = d.get("retry_delay", 0.0)
         if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
-            self.error(_join(path, "retry_delay"), "must be a number of seconds, at least 0")
+            self.error(join_path(path, "retry_delay"), "must be a number of seconds, at least 0")
             delay = 0.0
         retries = self.integer(d, "max_retries", path, minimum=0)
         return Connector(

@@ -16,7 +16,8 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from knhk.engine.compile import AND
-from knhk.engine.runtime import MAX_NET_DEPTH, Case, EngineError, NetInstance, WorkItem
+from knhk.engine.runtime import CASE_STATUSES, MAX_NET_DEPTH, Case, EngineError, NetInstance, WorkItem
+from knhk.engine.types import MAX_INTEGER_DIGITS
 
 if TYPE_CHECKING:
     from knhk.engine.compile import Executor
@@ -108,8 +109,8 @@ def restore(executor: Executor, state: dict[str, Any], root_data: dict[str, Any]
     if type(case_id) is not str:
         raise _invalid(executor, "case", _not(case_id, "a case id (a string)"))
     status = state.get("status")
-    if type(status) is not str or status not in _STATUSES:
-        raise _invalid(executor, "status", _not(status, f"a case status ({', '.join(_STATUSES)})"))
+    if type(status) is not str or status not in CASE_STATUSES:
+        raise _invalid(executor, "status", _not(status, f"a case status ({', '.join(CASE_STATUSES)})"))
     counter = state.get("counter")
     if type(counter) is not int or counter < 0:
         raise _invalid(executor, "counter", _not(counter, "a non-negative integer"))
@@ -133,9 +134,7 @@ def restore(executor: Executor, state: dict[str, Any], root_data: dict[str, Any]
     return case
 
 
-_STATUSES = ("running", "suspended", "completed", "cancelled", "deadlocked", "failed")  # the runtime's
 _ATOMS = frozenset({str, int, float, bool, type(None)})
-_MAX_ID_DIGITS = 4000  # int() refuses longer digit strings; an id that long never meets a counter
 
 
 def _invalid(executor: Executor, field: str, problem: str) -> EngineError:
@@ -152,7 +151,7 @@ def _not(value: Any, expected: str) -> str:
 
 def _above(text: str, counter: int) -> bool:
     """Whether an id is a number above the counter (the next id made from it could collide)."""
-    return len(text) <= _MAX_ID_DIGITS and text.isdecimal() and int(text) > counter
+    return len(text) <= MAX_INTEGER_DIGITS and text.isdecimal() and int(text) > counter
 
 
 def _copy(value: Any) -> Any:

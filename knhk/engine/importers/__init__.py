@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from knhk.engine.spec import join_path
 from knhk.engine.types import MAX_INTEGER_DIGITS
 
 __all__ = ["load_spec_file", "SpecFileError", "MAX_SPEC_BYTES", "MAX_SPEC_DEPTH", "json_depth"]
@@ -41,10 +42,6 @@ class _LongInteger(str):
     """An integer literal longer than MAX_INTEGER_DIGITS, kept as text until it is reported."""
 
 
-def _join(path: str, key: str | int) -> str:
-    return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key
-
-
 def _long_integer_path(value: Any) -> tuple[str, int] | None:
     """The JSON path and digit count of the first over-long integer literal of a document."""
     stack: list[tuple[Any, str]] = [(value, "")]
@@ -55,7 +52,7 @@ def _long_integer_path(value: Any) -> tuple[str, int] | None:
         if isinstance(current, dict | list):
             items = current.items() if isinstance(current, dict) else enumerate(current)
             for key, member in reversed(list(items)):
-                stack.append((member, _join(path, key)))
+                stack.append((member, join_path(path, key)))
     return None
 
 
